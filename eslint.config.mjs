@@ -1,0 +1,81 @@
+// Lint rules that keep Tessera's architecture honest: workflow code stays deterministic, promises
+// are never dropped, type-only imports are marked, and modules do not import each other in cycles.
+import path from 'node:path';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+
+const root = import.meta.dirname;
+const inside = (file, dir) => {
+  const rel = path.relative(path.join(root, dir), file);
+  return !rel.startsWith('..') && !path.isAbsolute(rel);
+};
+
+/** Workflows may import only @temporalio/workflow (and common), src/domain, other workflow modules,
+ * and *types* from src/activities: anything else could bring I/O or non-determinism into replay. */
+const workflowImports = {
+  meta: { type: 'problem', schema: [], messages: { bad: '{{why}}' } },
+  create(context) {
+    const file = context.filename;
+    const check = (node, source, typeOnly) => {
+      if (source === '@temporalio/workflow' || source === '@temporalio/common') return;
+      if (!source.startsWith('.')) {
+        context.report({ node, messageId: 'bad', data: { why: `workflow code may not import '${source}'` } });
+        return;
+      }
+      const target = path.resolve(path.dirname(file), source);
+      if (inside(target, 'src/workflows') || inside(target, 'src/domain')) return;
+      if (typeOnly && inside(target, 'src/activities')) return;
+      context.report({
+        node,
+        messageId: 'bad',
+        data: { why: `workflow code may import only src/domain, src/workflows and types from src/activities, not '${source}'` },
+      });
+    };
+    return {
+      ImportDeclaration(node) {
+        const typeOnly = node.importKind === 'type' || (node.specifiers.length > 0 && node.specifiers.every((s) => s.importKind === 'type'));
+        check(node, node.source.value, typeOnly);
+      },
+      ExportNamedDeclaration(node) {
+        if (node.source) check(node, node.source.value, node.exportKind === 'type');
+      },
+      ExportAllDeclaration(node) {
+        check(node, node.source.value, node.exportKind === 'type');
+      },
+      CallExpression(node) {
+        if (node.callee.type === 'Identifier' && node.callee.name === 'require') {
+          context.report({ node, messageId: 'bad', data: { why: 'workflow code may not use require()' } });
+        }
+      },
+    };
+  },
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/', 'tools/'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: root } },
+    plugins: { 'import-x': importX, tessera: { rules: { 'workflow-imports': workflowImports } } },
+    settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js', '.json'] } } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'import-x/no-cycle': 'error',
+    },
+  },
+  {
+    files: ['src/workflows/**/*.ts'],
+    rules: { 'tessera/workflow-imports': 'error' },
+  },
+  {
+    // Only the config module reads the environment; everything else gets settings passed in.
+    files: ['src/**/*.ts'],
+    ignores: ['src/config.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read settings through src/config.ts' }],
+    },
+  },
+);

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Installs, idempotently, every tool Tessera's embedded stack and tests need, under .tools/.
+# Pinned versions; anything already present at the right version is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TOOLS=${TESSERA_TOOLS_DIR:-$ROOT/.tools}
+mkdir -p "$TOOLS/bin"
+
+TEMPORAL_CLI_VERSION=v1.5.1
+TEST_SERVER_VERSION=1.38.0  # keep in step with tools/test-server/pom.xml
+FERRETDB_VERSION=v1.24.2    # keep in step with tools/ferretdb/go.mod
+
+say() { printf 'tessera-setup: %s\n' "$*" >&2; }
+need() {
+  if ! command -v "$1" >/dev/null 2>&1; then
+    say "missing prerequisite '$1': $2"
+    exit 1
+  fi
+}
+stamp_ok() { [ -x "$1" ] && [ -f "$1.version" ] && [ "$(cat "$1.version")" = "$2" ]; }
+
+# Node packages (chdb ships ClickHouse as a prebuilt library through npm).
+if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  need npm "install Node.js 20 (https://nodejs.org) which brings npm"
+  say "installing node packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# Temporal CLI: the dev server with its Web UI.
+if ! stamp_ok "$TOOLS/bin/temporal" "$TEMPORAL_CLI_VERSION"; then
+  need go "install Go >= 1.25 (https://go.dev/dl) to build the Temporal CLI"
+  say "building Temporal CLI $TEMPORAL_CLI_VERSION (first build takes a few minutes)"
+  GOBIN="$TOOLS/bin" GOFLAGS=-buildvcs=false go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
+  echo "$TEMPORAL_CLI_VERSION" > "$TOOLS/bin/temporal.version"
+fi
+
+# FerretDB (MongoDB wire protocol on SQLite), through the small wrapper in tools/ferretdb.
+FERRET_STAMP="$FERRETDB_VERSION-$(cat tools/ferretdb/main.go tools/ferretdb/go.sum | cksum | cut -d' ' -f1)"
+if ! stamp_ok "$TOOLS/bin/ferretdb" "$FERRET_STAMP"; then
+  need go "install Go >= 1.24 (https://go.dev/dl) to build FerretDB"
+  say "building FerretDB $FERRETDB_VERSION"
+  (cd tools/ferretdb && GOFLAGS='-buildvcs=false -mod=readonly' go build -o "$TOOLS/bin/ferretdb" .)
+  echo "$FERRET_STAMP" > "$TOOLS/bin/ferretdb.version"
+fi
+
+# Temporal's Java time-skipping test server, with the wrapper the TypeScript SDK starts.
+TS_DIR="$TOOLS/test-server"
+if ! stamp_ok "$TS_DIR/temporal-test-server" "$TEST_SERVER_VERSION"; then
+  need java "install a Java runtime >= 11 (Debian: apt-get install -y openjdk-17-jre-headless)"
+  need mvn "install Maven (Debian: apt-get install -y maven)"
+  say "fetching Temporal test server $TEST_SERVER_VERSION"
+  rm -rf "$TS_DIR/lib"
+  mvn -q -B -f tools/test-server/pom.xml dependency:copy-dependencies \
+    -DoutputDirectory="$TS_DIR/lib" -DincludeScope=runtime
+  cat > "$TS_DIR/temporal-test-server" <<WRAP
+#!/bin/sh
+# Started by @temporalio/testing as: <this> <port> [args]
+exec java -Xss512k -cp '$TS_DIR/lib/*' io.temporal.testserver.TestServer "\$@"
+WRAP
+  chmod +x "$TS_DIR/temporal-test-server"
+  echo "$TEST_SERVER_VERSION" > "$TS_DIR/temporal-test-server.version"
+fi
+
+# redis-server from Debian.
+if ! command -v redis-server >/dev/null 2>&1 && [ ! -x "$TOOLS/bin/redis-server" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing redis-server from Debian"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  else
+    say "missing prerequisite 'redis-server': install it (Debian: sudo apt-get install -y redis-server) or set REDIS_URL"
+    exit 1
+  fi
+fi

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command (`npm test`): installs what is missing, then type-checks, lints and runs every
+# test against real services. Extra arguments go to vitest (e.g. `npm test -- test/domain`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-tools.sh
+echo "== typecheck" && npx tsc -p tsconfig.json --noEmit
+echo "== lint" && npx eslint --max-warnings 0 .
+echo "== tests"
+mkdir -p .data
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.data/test-results.json "$@" || status=$?
+# One closing line CI can read whatever the reporter prints.
+node -e '
+  const r = require("./.data/test-results.json");
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' || true
+exit "$status"

@@ -1,0 +1,191 @@
+/**
+ * Starts, resumes and talks to `chatSession` workflows through the Temporal client. Used by the
+ * CLI, the API and the tests, so every caller gets the same ids, search attributes and the same
+ * respect for Temporal's Update limits.
+ *
+ * Temporal admits at most 10 Updates in flight per workflow run. A per-chat gate keeps this
+ * process under that (first come, first served, so a burst keeps its order), and an Update the
+ * server still refuses for that limit (other replicas are sending too) is retried with backoff.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActorContext } from '../domain/audit';
+import type { ChatSessionInput, ChatStatus, OnBusyMode, TurnReply, TurnSummary } from '../domain/chat';
+import type { ChatTemplate } from '../domain/templates';
+import type { chatSession } from '../workflows/chat-session';
+import {
+  cancelTurnSignal,
+  closeSignal,
+  SA,
+  sendMessageUpdate,
+  statusQuery,
+  TASK_QUEUES,
+  transcriptQuery,
+  workflowIds,
+} from '../workflows/contract';
+import { FifoGate } from './fifo-gate';
+
+export interface ChatRefInput {
+  appId: string;
+  chatId: string;
+}
+
+export interface SendChatMessage extends ChatRefInput {
+  userId: string;
+  template: ChatTemplate;
+  content: string;
+  turnId?: string;
+  messageId?: string;
+  onBusy?: OnBusyMode;
+  actor?: ActorContext;
+}
+
+/** A turn the session refused or could not finish, with the reason as a stable code. */
+export class ChatTurnError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChatTurnError';
+  }
+}
+
+const MAX_IN_FLIGHT_PER_CHAT = 8;
+
+export class ChatClient {
+  private readonly gates = new Map<string, FifoGate>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly options: { taskQueue?: string; turnsPerRun?: number } = {},
+  ) {}
+
+  /** Sends one user message, starting or resuming the chat's workflow, and returns the reply. */
+  async sendMessage(message: SendChatMessage): Promise<TurnReply> {
+    const turnId = message.turnId ?? message.messageId ?? randomUUID();
+    const gate = this.gateFor(message);
+    await gate.enter();
+    try {
+      return await withUpdateLimitRetry(() => this.executeTurn(message, turnId));
+    } finally {
+      gate.leave();
+    }
+  }
+
+  /** Starts the chat's workflow if it is not running (no message). */
+  async ensureSession(ref: ChatRefInput & { userId: string; template: ChatTemplate }): Promise<WorkflowHandle<typeof chatSession>> {
+    return this.client.workflow.start<typeof chatSession>('chatSession', {
+      ...this.startOptions(ref),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  }
+
+  handle(ref: ChatRefInput): WorkflowHandle<typeof chatSession> {
+    return this.client.workflow.getHandle<typeof chatSession>(workflowIds.chat(ref.appId, ref.chatId));
+  }
+
+  status(ref: ChatRefInput): Promise<ChatStatus> {
+    return this.handle(ref).query(statusQuery);
+  }
+
+  transcript(ref: ChatRefInput): Promise<TurnSummary[]> {
+    return this.handle(ref).query(transcriptQuery);
+  }
+
+  cancelTurn(ref: ChatRefInput, turnId?: string): Promise<void> {
+    return this.handle(ref).signal(cancelTurnSignal, turnId ? { turnId } : {});
+  }
+
+  close(ref: ChatRefInput): Promise<void> {
+    return this.handle(ref).signal(closeSignal, {});
+  }
+
+  private async executeTurn(message: SendChatMessage, turnId: string): Promise<TurnReply> {
+    const startWorkflowOperation = WithStartWorkflowOperation.create<typeof chatSession>('chatSession', {
+      ...this.startOptions(message),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    try {
+      return await this.client.workflow.executeUpdateWithStart(sendMessageUpdate, {
+        updateId: turnId,
+        startWorkflowOperation,
+        args: [
+          {
+            turnId,
+            ...(message.messageId ? { messageId: message.messageId } : {}),
+            content: message.content,
+            ...(message.onBusy ? { onBusy: message.onBusy } : {}),
+            template: message.template.name,
+            actor: message.actor ?? { actor_id: message.userId, roles: ['user'], app_id: message.appId },
+          },
+        ],
+      });
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+        throw new ChatTurnError(error.cause.type ?? 'turn_failed', error.cause.message);
+      }
+      throw error;
+    }
+  }
+
+  private startOptions(ref: ChatRefInput & { userId: string; template: ChatTemplate }) {
+    const input: ChatSessionInput = {
+      appId: ref.appId,
+      chatId: ref.chatId,
+      userId: ref.userId,
+      template: ref.template,
+      ...(this.options.turnsPerRun ? { turnsPerRun: this.options.turnsPerRun } : {}),
+    };
+    return {
+      workflowId: workflowIds.chat(ref.appId, ref.chatId),
+      taskQueue: this.options.taskQueue ?? TASK_QUEUES.chat,
+      args: [input] as [ChatSessionInput],
+      typedSearchAttributes: [
+        { key: SA.appId, value: ref.appId },
+        { key: SA.userId, value: ref.userId },
+        { key: SA.template, value: ref.template.name },
+        { key: SA.kind, value: 'chat' },
+      ],
+    };
+  }
+
+  private gateFor(ref: ChatRefInput): FifoGate {
+    const key = workflowIds.chat(ref.appId, ref.chatId);
+    let gate = this.gates.get(key);
+    if (!gate) {
+      gate = new FifoGate(MAX_IN_FLIGHT_PER_CHAT, () => this.gates.delete(key));
+      this.gates.set(key, gate);
+    }
+    return gate;
+  }
+}
+
+/** Retries an Update the server refused because of the per-run Update limits (or because the run
+ * was just continuing as new), with capped exponential backoff. */
+async function withUpdateLimitRetry<T>(send: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (attempt >= attempts || !isTransientUpdateRefusal(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** attempt)));
+    }
+  }
+}
+
+function isTransientUpdateRefusal(error: unknown): boolean {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    if (/in-flight|concurrent in-flight|limit on number|RESOURCE_EXHAUSTED|workflow execution already completed|continued as new/i.test(current.message)) {
+      return true;
+    }
+    if ('code' in current && current.code === 8 /* gRPC RESOURCE_EXHAUSTED */) return true;
+  }
+  return false;
+}

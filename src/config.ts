@@ -1,0 +1,128 @@
+/**
+ * Every environment setting Tessera reads, validated in one place.
+ *
+ * Only entry points (the launcher, workers, CLI, benchmarks) call `loadConfig`; everything else
+ * receives the parts of `Config` it needs as arguments. An unset external address means "use the
+ * embedded service" (the launcher starts it as a child process, or opens chDB in-process).
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+function urlWithScheme(schemes: readonly string[]) {
+  return z.string().refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return schemes.includes(url.protocol.replace(/:$/, '')) && url.host !== '';
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}` },
+  );
+}
+
+/** `host:port`, the form Temporal's gRPC clients take (no scheme). */
+const hostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must be host:port, for example 127.0.0.1:7233');
+
+const optional = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
+const commaList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  );
+
+export const configSchema = z.object({
+  TEMPORAL_ADDRESS: optional(hostPort),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  MONGODB_URI: optional(urlWithScheme(['mongodb', 'mongodb+srv'])),
+  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,38}$/, 'must be 1-38 letters, digits, _ or -').default('tessera'),
+  CLICKHOUSE_URL: optional(urlWithScheme(['http', 'https'])),
+  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier').default('tessera'),
+  REDIS_URL: optional(urlWithScheme(['redis', 'rediss'])),
+  OPENAI_API_KEY: optional(z.string().min(1)),
+  OPENAI_BASE_URL: optional(urlWithScheme(['http', 'https'])),
+  TESSERA_ADMIN_KEY: optional(z.string().min(16, 'must be at least 16 characters')),
+  TESSERA_JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  TESSERA_DATA_DIR: z.string().min(1).default('.data'),
+  TESSERA_TOOLS_DIR: z.string().min(1).default('.tools'),
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  FERRETDB_PORT: port.default(27017),
+  REDIS_PORT: port.default(6379),
+  OFFLINE_MODEL_PORT: port.default(8300),
+  OFFLINE_MODEL_TOKEN_LATENCY_MS: z.coerce.number().min(0).max(10_000).default(0),
+  TESSERA_HTTP_ALLOWLIST: commaList.default([]),
+  TESSERA_PRICING_FILE: optional(z.string().min(1)),
+  TESSERA_PSEUDONYM_KEY: optional(z.string().min(16, 'must be at least 16 characters')),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config extends RawConfig {
+  /** Absolute data directory (`.data` by default): chDB files, dev-server state, generated keys. */
+  dataDir: string;
+  toolsDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: { variable: string; message: string }[]) {
+    super(
+      'Invalid configuration:\n' +
+        issues.map((issue) => `  ${issue.variable}: ${issue.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses settings from an environment map; throws `ConfigError` naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const known = Object.fromEntries(
+    Object.keys(configSchema.shape).map((key) => [key, env[key]]),
+  );
+  const parsed = configSchema.safeParse(known);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? '(unknown)');
+        const value = env[variable];
+        const shown = value === undefined ? '' : ` (got ${JSON.stringify(redact(variable, value))})`;
+        return { variable, message: `${issue.message}${shown}` };
+      }),
+    );
+  }
+  return {
+    ...parsed.data,
+    dataDir: path.resolve(cwd, parsed.data.TESSERA_DATA_DIR),
+    toolsDir: path.resolve(cwd, parsed.data.TESSERA_TOOLS_DIR),
+  };
+}
+
+function redact(variable: string, value: string): string {
+  return /KEY|SECRET|PASSWORD/.test(variable) ? '***' : value;
+}
+
+/** For entry points: load the config or print what is wrong and exit non-zero. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`tessera: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}

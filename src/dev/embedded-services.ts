@@ -1,0 +1,129 @@
+/**
+ * The embedded stack's child processes: Temporal dev server (with Web UI and Tessera's search
+ * attributes), FerretDB on SQLite, and redis-server. Used by `npm start` and the test harness.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SEARCH_ATTRIBUTES } from '../workflows/contract';
+import { startChildService, tcpAnswers, type ChildService } from './child-service';
+
+export interface ToolPaths {
+  temporal: string;
+  ferretdb: string;
+  redisServer: string;
+  testServer: string;
+}
+
+export function toolPaths(toolsDir: string): ToolPaths {
+  const local = path.join(toolsDir, 'bin', 'redis-server');
+  return {
+    temporal: path.join(toolsDir, 'bin', 'temporal'),
+    ferretdb: path.join(toolsDir, 'bin', 'ferretdb'),
+    redisServer: fs.existsSync(local) ? local : whichOr('redis-server', local),
+    testServer: path.join(toolsDir, 'test-server', 'temporal-test-server'),
+  };
+}
+
+function whichOr(command: string, fallback: string): string {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim() || fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function assertTool(file: string, what: string): void {
+  if (!fs.existsSync(file)) {
+    throw new Error(`${what} not found at ${file}: run \`npm run setup\` (scripts/install-tools.sh) first`);
+  }
+}
+
+export async function startTemporalDevServer(opts: {
+  binary: string;
+  dataDir: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+}): Promise<ChildService> {
+  assertTool(opts.binary, 'Temporal CLI');
+  fs.mkdirSync(opts.dataDir, { recursive: true });
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--ui-port',
+    String(opts.uiPort),
+    '--db-filename',
+    path.join(opts.dataDir, 'temporal.sqlite'),
+    '--namespace',
+    opts.namespace,
+    '--log-level',
+    'warn',
+    '--dynamic-config-value',
+    'frontend.enableExecuteMultiOperation=true',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecution=true',
+    ...SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
+  ];
+  return startChildService({
+    name: 'Temporal dev server',
+    command: opts.binary,
+    args,
+    ports: [
+      { port: opts.port, setting: 'TEMPORAL_DEV_PORT' },
+      { port: opts.uiPort, setting: 'TEMPORAL_UI_PORT' },
+    ],
+    ready: async () => (await tcpAnswers(opts.port)) && (await httpOk(`http://127.0.0.1:${opts.uiPort}/`)),
+    logFile: path.join(opts.dataDir, 'temporal.log'),
+    readyTimeoutMs: 90_000,
+  });
+}
+
+export async function startFerretDb(opts: { binary: string; dataDir: string; port: number }): Promise<ChildService> {
+  assertTool(opts.binary, 'FerretDB');
+  const sqliteDir = path.join(opts.dataDir, 'ferretdb');
+  fs.mkdirSync(sqliteDir, { recursive: true });
+  return startChildService({
+    name: 'FerretDB',
+    command: opts.binary,
+    args: ['--listen-addr', `127.0.0.1:${opts.port}`, '--sqlite-url', `file:${sqliteDir}/`],
+    ports: [{ port: opts.port, setting: 'FERRETDB_PORT' }],
+    ready: () => tcpAnswers(opts.port),
+    logFile: path.join(opts.dataDir, 'ferretdb.log'),
+  });
+}
+
+export async function startRedisServer(opts: {
+  binary: string;
+  dataDir: string;
+  port: number;
+  persist: boolean;
+}): Promise<ChildService> {
+  assertTool(opts.binary, 'redis-server');
+  const dir = path.join(opts.dataDir, 'redis');
+  fs.mkdirSync(dir, { recursive: true });
+  const persistence = opts.persist
+    ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '']
+    : ['--appendonly', 'no', '--save', ''];
+  return startChildService({
+    name: 'Redis',
+    command: opts.binary,
+    args: ['--bind', '127.0.0.1', '--port', String(opts.port), '--dir', dir, '--daemonize', 'no', ...persistence],
+    ports: [{ port: opts.port, setting: 'REDIS_PORT' }],
+    ready: () => tcpAnswers(opts.port),
+    logFile: path.join(opts.dataDir, 'redis.log'),
+  });
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return response.status < 500;
+  } catch {
+    return false;
+  }
+}

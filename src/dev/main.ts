@@ -1,0 +1,55 @@
+/**
+ * `npm start`: the embedded Tessera stack. Prints where everything is, and stops every child
+ * process on Ctrl-C (SIGINT) or SIGTERM.
+ */
+import pino from 'pino';
+import { loadConfigOrExit } from '../config';
+import { PortInUseError } from './child-service';
+import { startStack, type RunningStack } from './stack';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = pino({ level: config.LOG_LEVEL, base: { service: 'tessera' } });
+
+  let stack: RunningStack | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting without waiting`);
+      process.exit(130);
+    }
+    stopping = true;
+    log.info(`${signal}: stopping Tessera`);
+    await stack?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  try {
+    stack = await startStack(config, log);
+  } catch (error) {
+    if (error instanceof PortInUseError) {
+      process.stderr.write(`tessera: ${error.message}\n`);
+    } else {
+      process.stderr.write(`tessera: start-up failed: ${(error as Error).stack ?? String(error)}\n`);
+    }
+    process.exit(1);
+  }
+  if (stopping) return;
+
+  const lines = [
+    '',
+    'Tessera is up.',
+    `  API:            ${stack.apiUrl}   (health: ${stack.apiUrl}/api/health)`,
+    stack.webUiUrl ? `  Temporal UI:    ${stack.webUiUrl}` : `  Temporal:       ${stack.temporalAddress}`,
+    `  Admin key:      ${stack.adminKey}`,
+    `  Embedded:       ${stack.embedded.join(', ') || 'none (all external)'}`,
+    `  Data:           ${config.dataDir}`,
+    'Press Ctrl-C to stop.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+void main();

@@ -1,0 +1,164 @@
+/**
+ * The whole Tessera stack in one process tree: embedded services as children (unless an external
+ * address is configured for them), chDB, workers and API in-process.
+ */
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import { buildApi } from '../api/server';
+import { dependencyProbes } from '../api/dependency-probes';
+import { openClickHouse } from '../stores/clickhouse';
+import { migrateClickHouse } from '../stores/clickhouse-migrate';
+import { defaultStorageResolver, ensureMongoIndexes, MongoStores } from '../stores/mongo';
+import { openRedis } from '../stores/redis';
+import { startWorkers } from '../workers/start-workers';
+import { assertPortFree, type ChildService } from './child-service';
+import { readOrCreateSecret } from './dev-secrets';
+import { startFerretDb, startRedisServer, startTemporalDevServer, toolPaths } from './embedded-services';
+import { startOfflineModel } from './offline-model';
+
+export interface RunningStack {
+  apiUrl: string;
+  webUiUrl?: string;
+  temporalAddress: string;
+  adminKey: string;
+  embedded: string[];
+  stop(): Promise<void>;
+}
+
+/** Everything started so far, stopped in reverse order; used when start-up fails half-way too. */
+class Teardown {
+  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
+  add(name: string, run: () => Promise<unknown>): void {
+    this.steps.push({ name, run });
+  }
+  async run(log: Logger): Promise<void> {
+    for (const step of this.steps.reverse()) {
+      try {
+        await step.run();
+      } catch (error) {
+        log.warn({ err: error }, `stopping ${step.name} failed`);
+      }
+    }
+    this.steps.length = 0;
+  }
+}
+
+export async function startStack(config: Config, log: Logger): Promise<RunningStack> {
+  const teardown = new Teardown();
+  try {
+    return await start(config, log, teardown);
+  } catch (error) {
+    await teardown.run(log);
+    throw error;
+  }
+}
+
+async function start(config: Config, log: Logger, teardown: Teardown): Promise<RunningStack> {
+  const tools = toolPaths(config.toolsDir);
+  const dataDir = config.dataDir;
+  const embedded: string[] = [];
+
+  // Check every port we will bind before starting anything, so a clash fails fast and clearly.
+  await assertPortFree(config.PORT, 'PORT', 'the Tessera API');
+  if (!config.TEMPORAL_ADDRESS) {
+    await assertPortFree(config.TEMPORAL_DEV_PORT, 'TEMPORAL_DEV_PORT', 'the Temporal dev server');
+    await assertPortFree(config.TEMPORAL_UI_PORT, 'TEMPORAL_UI_PORT', 'the Temporal Web UI');
+  }
+  if (!config.MONGODB_URI) await assertPortFree(config.FERRETDB_PORT, 'FERRETDB_PORT', 'FerretDB');
+  if (!config.REDIS_URL) await assertPortFree(config.REDIS_PORT, 'REDIS_PORT', 'Redis');
+  const useOfflineModel = !config.OPENAI_API_KEY && !config.OPENAI_BASE_URL;
+  if (useOfflineModel) await assertPortFree(config.OFFLINE_MODEL_PORT, 'OFFLINE_MODEL_PORT', 'the offline model');
+
+  const children: Promise<ChildService | undefined>[] = [
+    config.TEMPORAL_ADDRESS
+      ? Promise.resolve(undefined)
+      : startTemporalDevServer({
+          binary: tools.temporal,
+          dataDir: path.join(dataDir, 'temporal'),
+          port: config.TEMPORAL_DEV_PORT,
+          uiPort: config.TEMPORAL_UI_PORT,
+          namespace: config.TEMPORAL_NAMESPACE,
+        }),
+    config.MONGODB_URI
+      ? Promise.resolve(undefined)
+      : startFerretDb({ binary: tools.ferretdb, dataDir: path.join(dataDir, 'mongo'), port: config.FERRETDB_PORT }),
+    config.REDIS_URL
+      ? Promise.resolve(undefined)
+      : startRedisServer({ binary: tools.redisServer, dataDir, port: config.REDIS_PORT, persist: true }),
+  ];
+  const settled = await Promise.allSettled(children);
+  for (const result of settled) {
+    if (result.status === 'fulfilled' && result.value) {
+      const child = result.value;
+      embedded.push(child.name);
+      teardown.add(child.name, () => child.stop());
+    }
+  }
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+
+  let llm = { baseUrl: config.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', apiKey: config.OPENAI_API_KEY };
+  if (useOfflineModel) {
+    const model = await startOfflineModel({
+      port: config.OFFLINE_MODEL_PORT,
+      tokenLatencyMs: config.OFFLINE_MODEL_TOKEN_LATENCY_MS,
+    });
+    teardown.add('offline model', () => model.close());
+    embedded.push('offline model');
+    llm = { baseUrl: model.url, apiKey: 'offline' };
+  }
+
+  const mongoUri = config.MONGODB_URI ?? `mongodb://127.0.0.1:${config.FERRETDB_PORT}/`;
+  const mongo = new MongoStores(defaultStorageResolver({ uri: mongoUri, db: config.MONGODB_DB }));
+  teardown.add('MongoDB client', () => mongo.close());
+  await ensureMongoIndexes(await mongo.dbFor('_system'));
+
+  const clickhouse = await openClickHouse({
+    url: config.CLICKHOUSE_URL,
+    database: config.CLICKHOUSE_DATABASE,
+    chdbPath: path.join(dataDir, 'chdb'),
+  });
+  teardown.add('ClickHouse client', () => clickhouse.close());
+  if (!config.CLICKHOUSE_URL) embedded.push('chDB (in-process)');
+  const migrations = await migrateClickHouse(clickhouse);
+  if (migrations.applied.length > 0) log.info({ applied: migrations.applied }, 'ClickHouse migrations applied');
+
+  const redis = openRedis(config.REDIS_URL ?? `redis://127.0.0.1:${config.REDIS_PORT}`);
+  teardown.add('Redis client', () => redis.quit());
+
+  const temporalAddress = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_PORT}`;
+  const connection = await Connection.connect({ address: temporalAddress });
+  teardown.add('Temporal client', () => connection.close());
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+  teardown.add('Temporal worker connection', () => nativeConnection.close());
+
+  const workers = await startWorkers({ connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, activities: {} });
+  teardown.add('workers', () => workers.shutdown());
+  workers.done.catch((error: unknown) => log.error({ err: error }, 'a worker stopped with an error'));
+
+  const adminKey = config.TESSERA_ADMIN_KEY ?? readOrCreateSecret(dataDir, 'admin-key', 'tsa_');
+  const api = await buildApi({
+    logLevel: config.LOG_LEVEL,
+    probes: dependencyProbes({
+      temporal: connection,
+      mongo: () => mongo.dbFor('_system'),
+      clickhouse,
+      redis,
+      llm,
+    }),
+  });
+  teardown.add('API', () => api.close());
+  await api.listen({ host: config.HOST, port: config.PORT });
+
+  return {
+    apiUrl: `http://${config.HOST}:${config.PORT}`,
+    webUiUrl: config.TEMPORAL_ADDRESS ? undefined : `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`,
+    temporalAddress,
+    adminKey,
+    embedded,
+    stop: () => teardown.run(log),
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * Arguments and results of the chat activities: the contract between the `chatSession` workflow
+ * and its activities. Ids and counters only, plus the user's message going in and the reply and
+ * tool calls coming out; transcripts are read from MongoDB inside the activities.
+ */
+import type { ActorContext } from '../audit';
+import type { ChatTemplate } from '../templates';
+import type { TurnStatus, UsageTotals } from './types';
+
+export interface ChatRef {
+  appId: string;
+  chatId: string;
+}
+
+export interface OpenSessionArgs extends ChatRef {
+  userId: string;
+  template: string;
+  actor: ActorContext;
+}
+
+export interface SessionSnapshot {
+  status: 'active' | 'closed';
+  closedReason?: string;
+  nextSeq: number;
+  turnCount: number;
+  totals: UsageTotals;
+}
+
+export interface BeginTurnArgs extends ChatRef {
+  userId: string;
+  turnId: string;
+  turnNumber: number;
+  message: { messageId: string; seq: number; content: string };
+  actor: ActorContext;
+}
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** JSON text exactly as the model produced it. */
+  arguments: string;
+}
+
+export interface LlmStepArgs extends ChatRef {
+  turnId: string;
+  step: number;
+  /** Seq and id of the assistant message this step writes. */
+  seq: number;
+  messageId: string;
+  template: Pick<ChatTemplate, 'name' | 'model' | 'system_prompt' | 'temperature' | 'max_output_tokens' | 'tools'>;
+  /** false on the last allowed step: the model must answer without tools. */
+  allowTools: boolean;
+  maxOutputTokens: number;
+}
+
+export interface LlmStepResult {
+  messageId: string;
+  /** The assistant's text; empty when the step only asked for tools. */
+  content: string;
+  toolCalls: ToolCall[];
+  finishReason: string;
+  model: string;
+  usage: { input_tokens: number; cached_input_tokens: number; output_tokens: number };
+  latencyMs: number;
+  ttftMs: number;
+  attempt: number;
+  /** True when an earlier attempt had already stored this step (nothing was called again). */
+  replayed: boolean;
+}
+
+export interface RunToolArgs extends ChatRef {
+  turnId: string;
+  step: number;
+  index: number;
+  seq: number;
+  messageId: string;
+  call: ToolCall;
+  allowedTools: string[];
+}
+
+export interface RunToolResult {
+  ok: boolean;
+  /** Short preview of the result (or the error) for the workflow's bookkeeping. */
+  preview: string;
+}
+
+export interface RecordLlmCallArgs extends ChatRef {
+  userId: string;
+  turnId: string;
+  step: number;
+  template: string;
+  model: string;
+  usage: { input_tokens: number; cached_input_tokens: number; output_tokens: number };
+  latencyMs: number;
+  ttftMs: number;
+  status: 'ok' | 'error';
+  errorType?: string;
+  actor: ActorContext;
+}
+
+export interface RecordedCost {
+  priced: boolean;
+  costNanos: number;
+  priceTableVersion: string;
+}
+
+export interface FinishTurnArgs extends ChatRef {
+  userId: string;
+  turnId: string;
+  turnNumber: number;
+  status: Exclude<TurnStatus, 'queued' | 'running'>;
+  usage: UsageTotals;
+  replyMessageId?: string;
+  error?: string;
+  actor: ActorContext;
+}
+
+export interface DiscardTurnArgs extends ChatRef {
+  turnId: string;
+  mode: 'interrupted' | 'rolled_back';
+  actor: ActorContext;
+}
+
+export interface CloseSessionArgs extends ChatRef {
+  reason: 'requested' | 'inactivity';
+  actor: ActorContext;
+}

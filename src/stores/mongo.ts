@@ -1,0 +1,85 @@
+/**
+ * MongoDB connection, per-app storage resolution and the indexes Tessera's queries rely on.
+ * Runs unchanged on MongoDB and on FerretDB (no transactions, no change streams).
+ */
+import { MongoClient, type Db, type IndexDescription } from 'mongodb';
+
+export interface StorageLocation {
+  uri: string;
+  db: string;
+}
+
+/** Picks the database that holds an app's documents. Today every app shares the default database;
+ * the indirection is where a dedicated database per tenant plugs in. */
+export type ResolveStorage = (appId: string) => StorageLocation;
+
+export function defaultStorageResolver(location: StorageLocation): ResolveStorage {
+  return (appId: string) => {
+    if (!appId) throw new Error('resolveStorage needs an app_id');
+    return location;
+  };
+}
+
+/** Opens MongoClients lazily, one per distinct URI, and hands out the database for an app. */
+export class MongoStores {
+  private readonly clients = new Map<string, Promise<MongoClient>>();
+
+  constructor(readonly resolveStorage: ResolveStorage) {}
+
+  async dbFor(appId: string): Promise<Db> {
+    const { uri, db } = this.resolveStorage(appId);
+    return (await this.client(uri)).db(db);
+  }
+
+  async client(uri: string): Promise<MongoClient> {
+    let client = this.clients.get(uri);
+    if (!client) {
+      client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: 'tessera' }).connect();
+      this.clients.set(uri, client);
+      client.catch(() => this.clients.delete(uri));
+    }
+    return client;
+  }
+
+  async close(): Promise<void> {
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.allSettled(clients.map(async (client) => (await client).close()));
+  }
+}
+
+/** The indexes of DESIGN §4, per collection. */
+export const MONGO_INDEXES: Record<string, IndexDescription[]> = {
+  apps: [{ key: { app_id: 1 }, unique: true, name: 'app_id_unique' }],
+  chat_sessions: [
+    { key: { app_id: 1, chat_id: 1 }, unique: true, name: 'app_chat_unique' },
+    { key: { app_id: 1, user_id: 1, updated_at: -1 }, name: 'app_user_updated' },
+    { key: { app_id: 1, template: 1, status: 1, updated_at: -1 }, name: 'app_template_status_updated' },
+  ],
+  chat_messages: [
+    { key: { app_id: 1, chat_id: 1, seq: 1 }, unique: true, name: 'app_chat_seq_unique' },
+    { key: { app_id: 1, message_id: 1 }, unique: true, name: 'app_message_unique' },
+  ],
+  usage_events: [
+    { key: { event_id: 1 }, unique: true, name: 'event_id_unique' },
+    { key: { ts: 1 }, name: 'ts' },
+    { key: { app_id: 1, ts: 1 }, name: 'app_ts' },
+  ],
+  audit_events: [
+    { key: { event_id: 1 }, unique: true, name: 'event_id_unique' },
+    { key: { ts: 1 }, name: 'ts' },
+    { key: { app_id: 1, seq: 1 }, unique: true, name: 'app_seq_unique' },
+  ],
+  ops_policies: [{ key: { app_id: 1 }, unique: true, name: 'app_id_unique' }],
+  incidents: [
+    { key: { app_id: 1, incident_id: 1 }, unique: true, name: 'app_incident_unique' },
+    { key: { app_id: 1, status: 1, opened_at: -1 }, name: 'app_status_opened' },
+  ],
+};
+
+/** Creates every index (idempotent: an existing identical index is left alone). */
+export async function ensureMongoIndexes(db: Db): Promise<void> {
+  for (const [collection, indexes] of Object.entries(MONGO_INDEXES)) {
+    await db.collection(collection).createIndexes(indexes);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Runs Tessera's workers on their task queues. Callers hand in the connection and the activity
+ * implementations (built from real clients), so the same code serves the launcher and tests.
+ */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { TASK_QUEUES } from '../workflows/contract';
+
+export interface RunningWorkers {
+  /** Resolves when every worker has stopped; rejects if one fails. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  activities: object;
+  /** Defaults to the compiled-in workflow index; tests may pass a prebuilt bundle instead. */
+  workflowBundle?: { code: string };
+}
+
+export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
+  const chat = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: TASK_QUEUES.chat,
+    ...(opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+    activities: opts.activities,
+  });
+  const workers = [chat];
+  const done = Promise.all(workers.map((worker) => worker.run())).then(() => undefined);
+  return {
+    done,
+    async shutdown() {
+      for (const worker of workers) {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+      }
+      await done;
+    },
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * One chat turn, as a business process: store the user's message, let the model answer (running the
+ * tools it asks for, up to the template's step limit and token budget), account for every call,
+ * and close the turn. Runs inside the cancellation scope its session gives it.
+ */
+import { isCancellation } from '@temporalio/workflow';
+import type { ActorContext } from '../../domain/audit';
+import {
+  addUsage,
+  messageIds,
+  type LlmStepResult,
+  type TemplateSnapshot,
+  type TurnReply,
+  type UsageTotals,
+} from '../../domain/chat';
+import { nanosToUsd } from '../../domain/pricing';
+import { bookkeeping, llm, tools } from './activities';
+
+export interface TurnContext {
+  appId: string;
+  chatId: string;
+  userId: string;
+  template: TemplateSnapshot;
+  turnId: string;
+  turnNumber: number;
+  messageId?: string;
+  content: string;
+  actor: ActorContext;
+  /** Hands out the next message seq of the chat (owned by the session, so ids never collide). */
+  nextSeq: () => number;
+  /** Usage spent so far, visible to the session even if the turn is cancelled half-way. */
+  spent: UsageTotals;
+}
+
+export async function runTurn(turn: TurnContext): Promise<TurnReply> {
+  const chat = { appId: turn.appId, chatId: turn.chatId };
+  const { template } = turn;
+
+  await bookkeeping.beginTurn({
+    ...chat,
+    userId: turn.userId,
+    turnId: turn.turnId,
+    turnNumber: turn.turnNumber,
+    message: { messageId: messageIds.user(turn.turnId, turn.messageId), seq: turn.nextSeq(), content: turn.content },
+    actor: turn.actor,
+  });
+
+  let stopReason: TurnReply['stopReason'];
+  let llmCalls = 0;
+  for (let step = 0; ; step++) {
+    const tokensLeft = template.turn_token_budget - (turn.spent.input_tokens + turn.spent.output_tokens);
+    const withinBudget = tokensLeft > 0;
+    const allowTools = template.tools.length > 0 && step < template.max_tool_steps && withinBudget;
+    // Past the first step, a call without tools is the loop being cut short: say why.
+    if (!allowTools && step > 0) stopReason = withinBudget ? 'tool_step_limit' : 'token_budget';
+
+    const result = await callModel(turn, step, allowTools, Math.max(16, Math.min(template.max_output_tokens, tokensLeft)));
+    llmCalls++;
+
+    if (!allowTools || result.toolCalls.length === 0) {
+      await bookkeeping.finishTurn({
+        ...chat,
+        userId: turn.userId,
+        turnId: turn.turnId,
+        turnNumber: turn.turnNumber,
+        status: 'completed',
+        usage: turn.spent,
+        replyMessageId: result.messageId,
+        actor: turn.actor,
+      });
+      return {
+        turnId: turn.turnId,
+        status: 'completed',
+        messageId: result.messageId,
+        message: { role: 'assistant', content: result.content },
+        usage: { ...turn.spent, cost_usd: nanosToUsd(turn.spent.cost_nanos), llm_calls: llmCalls },
+        steps: step + 1,
+        ...(stopReason ? { stopReason } : {}),
+      };
+    }
+
+    // Tools run one after another: their results are appended to the transcript in call order.
+    for (const [index, call] of result.toolCalls.entries()) {
+      await tools.runTool({
+        ...chat,
+        turnId: turn.turnId,
+        step,
+        index,
+        seq: turn.nextSeq(),
+        messageId: messageIds.tool(turn.turnId, step, index),
+        call,
+        allowedTools: template.tools,
+      });
+    }
+  }
+}
+
+/** One LLM call with its accounting: a usage event (with cost) for success and for failure. */
+async function callModel(turn: TurnContext, step: number, allowTools: boolean, maxOutputTokens: number): Promise<LlmStepResult> {
+  const chat = { appId: turn.appId, chatId: turn.chatId };
+  const record = (result: Pick<LlmStepResult, 'model' | 'usage' | 'latencyMs' | 'ttftMs'>, status: 'ok' | 'error', errorType?: string) =>
+    bookkeeping.recordLlmCall({
+      ...chat,
+      userId: turn.userId,
+      turnId: turn.turnId,
+      step,
+      template: turn.template.name,
+      model: result.model,
+      usage: result.usage,
+      latencyMs: result.latencyMs,
+      ttftMs: result.ttftMs,
+      status,
+      ...(errorType ? { errorType } : {}),
+      actor: turn.actor,
+    });
+
+  let result: LlmStepResult;
+  try {
+    result = await llm.llmStep({
+      ...chat,
+      turnId: turn.turnId,
+      step,
+      seq: turn.nextSeq(),
+      messageId: messageIds.assistant(turn.turnId, step),
+      template: turn.template,
+      allowTools,
+      maxOutputTokens,
+    });
+  } catch (error) {
+    if (!isCancellation(error)) {
+      const failed = {
+        model: turn.template.model,
+        usage: { input_tokens: 0, cached_input_tokens: 0, output_tokens: 0 },
+        latencyMs: 0,
+        ttftMs: 0,
+      };
+      await record(failed, 'error', errorType(error));
+    }
+    throw error;
+  }
+  const cost = await record(result, 'ok');
+  const spent = addUsage(turn.spent, {
+    input_tokens: result.usage.input_tokens,
+    cached_input_tokens: result.usage.cached_input_tokens,
+    output_tokens: result.usage.output_tokens,
+    cost_nanos: cost.costNanos,
+    unpriced_calls: cost.priced ? 0 : 1,
+  });
+  Object.assign(turn.spent, spent);
+  return result;
+}
+
+function errorType(error: unknown): string {
+  let current: unknown = error;
+  // ActivityFailure wraps the ApplicationFailure that carries the type.
+  while (current && typeof current === 'object') {
+    if ('type' in current && typeof current.type === 'string' && current.type) return current.type;
+    current = 'cause' in current ? current.cause : undefined;
+  }
+  return 'unknown';
+}

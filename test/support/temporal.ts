@@ -1,0 +1,37 @@
+/**
+ * Temporal test environments on real servers: the Java time-skipping test server (one per test
+ * file, since skipped time is global to a server) or a real dev server from the Temporal CLI.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { SA } from '../../src/workflows/contract';
+import { services } from './services';
+
+let runtimeInstalled = false;
+
+/** Keeps worker logs to warnings so test output stays readable. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: services().testServerPath } },
+  });
+}
+
+/** A real Temporal dev server (CLI) with Tessera's search attributes, for crash/restart tests. */
+export async function startDevServer(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: services().temporalCliPath },
+      ip: '127.0.0.1',
+      searchAttributes: Object.values(SA),
+      extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true', '--headless'],
+    },
+  });
+}
