@@ -10,8 +10,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
-import { freePort, type ChildService } from '../src/dev/child-service';
+import { freePort } from '../src/dev/child-service';
 import { startFerretDb, startRedisServer, toolPaths } from '../src/dev/embedded-services';
 import { startOfflineModel } from '../src/dev/offline-model';
 import type { TestServices } from './support/services';
@@ -26,7 +27,7 @@ export default async function setup(project: TestProject) {
   const toolsDir = path.resolve(__dirname, '..', '.tools');
   const tools = toolPaths(toolsDir);
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-test-'));
-  const started: ChildService[] = [];
+  const started: { stop(): Promise<void> }[] = [];
   const stopAll = async () => {
     await Promise.allSettled(started.map((service) => service.stop()));
   };
@@ -35,17 +36,24 @@ export default async function setup(project: TestProject) {
     started.push(await startFerretDb({ binary: tools.ferretdb, dataDir: runDir, port: mongoPort }));
     started.push(await startRedisServer({ binary: tools.redisServer, dataDir: runDir, port: redisPort, persist: false }));
     const model = await startOfflineModel({ port: 0 });
+    started.push({ stop: () => model.close() });
+    const workflowBundlePath = path.join(runDir, 'workflow-bundle.js');
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: path.resolve(__dirname, '../src/workflows/index.ts'),
+      logger: new DefaultLogger('WARN'),
+    });
+    fs.writeFileSync(workflowBundlePath, bundle.code);
     const services: TestServices = {
       mongoUri: `mongodb://127.0.0.1:${mongoPort}/`,
       redisUrl: `redis://127.0.0.1:${redisPort}`,
       llmBaseUrl: model.url,
       testServerPath: tools.testServer,
       temporalCliPath: tools.temporal,
+      workflowBundlePath,
       runDir,
     };
     project.provide('services', services);
     return async () => {
-      await model.close();
       await stopAll();
       fs.rmSync(runDir, { recursive: true, force: true });
     };

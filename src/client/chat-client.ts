@@ -108,7 +108,7 @@ export class ChatClient {
   }
 
   private async executeTurn(message: SendChatMessage, turnId: string): Promise<TurnReply> {
-    const startWorkflowOperation = WithStartWorkflowOperation.create<typeof chatSession>('chatSession', {
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof chatSession>('chatSession', {
       ...this.startOptions(message),
       workflowIdConflictPolicy: 'USE_EXISTING',
     });

@@ -13,6 +13,9 @@ import { openClickHouse } from '../stores/clickhouse';
 import { migrateClickHouse } from '../stores/clickhouse-migrate';
 import { defaultStorageResolver, ensureMongoIndexes, MongoStores } from '../stores/mongo';
 import { openRedis } from '../stores/redis';
+import OpenAI from 'openai';
+import { createChatActivities } from '../activities/chat';
+import { loadPriceBook } from '../workers/price-book';
 import { startWorkers } from '../workers/start-workers';
 import { assertPortFree, type ChildService } from './child-service';
 import { readOrCreateSecret } from './dev-secrets';
@@ -25,6 +28,8 @@ export interface RunningStack {
   temporalAddress: string;
   adminKey: string;
   embedded: string[];
+  /** The child processes this stack started (for supervision and tests). */
+  children: { name: string; pid: number | undefined }[];
   stop(): Promise<void>;
 }
 
@@ -60,6 +65,7 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
   const tools = toolPaths(config.toolsDir);
   const dataDir = config.dataDir;
   const embedded: string[] = [];
+  const childProcesses: RunningStack['children'] = [];
 
   // Check every port we will bind before starting anything, so a clash fails fast and clearly.
   await assertPortFree(config.PORT, 'PORT', 'the Tessera API');
@@ -94,6 +100,7 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
     if (result.status === 'fulfilled' && result.value) {
       const child = result.value;
       embedded.push(child.name);
+      childProcesses.push({ name: child.name, pid: child.process.pid });
       teardown.add(child.name, () => child.stop());
     }
   }
@@ -135,7 +142,14 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
   teardown.add('Temporal worker connection', () => nativeConnection.close());
 
-  const workers = await startWorkers({ connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, activities: {} });
+  const activities = createChatActivities({
+    mongo,
+    redis,
+    llm: new OpenAI({ apiKey: llm.apiKey ?? 'unset', baseURL: llm.baseUrl, maxRetries: 0 }),
+    priceBook: loadPriceBook(config.TESSERA_PRICING_FILE),
+    httpAllowlist: config.TESSERA_HTTP_ALLOWLIST,
+  });
+  const workers = await startWorkers({ connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, activities });
   teardown.add('workers', () => workers.shutdown());
   workers.done.catch((error: unknown) => log.error({ err: error }, 'a worker stopped with an error'));
 
@@ -159,6 +173,7 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
     temporalAddress,
     adminKey,
     embedded,
+    children: childProcesses,
     stop: () => teardown.run(log),
   };
 }

@@ -77,9 +77,16 @@ export const MONGO_INDEXES: Record<string, IndexDescription[]> = {
   ],
 };
 
-/** Creates every index (idempotent: an existing identical index is left alone). */
+/** Creates every missing index. Indexes are created one per call and existing ones skipped:
+ * FerretDB 1.24 drops the connection when one `createIndexes` names indexes that already exist. */
 export async function ensureMongoIndexes(db: Db): Promise<void> {
-  for (const [collection, indexes] of Object.entries(MONGO_INDEXES)) {
-    await db.collection(collection).createIndexes(indexes);
+  for (const [name, indexes] of Object.entries(MONGO_INDEXES)) {
+    const collection = db.collection(name);
+    const existing = new Set(
+      (await collection.listIndexes().toArray().catch(() => [])).map((index: { name?: string }) => index.name),
+    );
+    for (const index of indexes) {
+      if (!existing.has(index.name)) await collection.createIndexes([index]);
+    }
   }
 }

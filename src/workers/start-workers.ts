@@ -2,7 +2,9 @@
  * Runs Tessera's workers on their task queues. Callers hand in the connection and the activity
  * implementations (built from real clients), so the same code serves the launcher and tests.
  */
-import { NativeConnection, Worker } from '@temporalio/worker';
+import fs from 'node:fs';
+import path from 'node:path';
+import { type NativeConnection, Worker } from '@temporalio/worker';
 import { TASK_QUEUES } from '../workflows/contract';
 
 export interface RunningWorkers {
@@ -26,7 +28,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     taskQueue: TASK_QUEUES.chat,
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+      : { workflowsPath: workflowsEntry() }),
     activities: opts.activities,
   });
   const workers = [chat];
@@ -40,4 +42,13 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
       await done;
     },
   };
+}
+
+/** The workflow index as source (tsx, tests) or compiled output, whichever this install has. */
+export function workflowsEntry(): string {
+  for (const extension of ['.ts', '.js']) {
+    const file = path.join(__dirname, '..', 'workflows', `index${extension}`);
+    if (fs.existsSync(file)) return file;
+  }
+  throw new Error(`no workflow index next to ${__dirname}`);
 }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -18,7 +19,7 @@ it('completes a one-hour durable timer by skipping time', async () => {
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'harness-timer',
-    workflowsPath: require.resolve('../support/workflows/durable-timer'),
+    workflowsPath: path.resolve(__dirname, '../support/workflows/durable-timer.ts'),
   });
   const result = await worker.runUntil(async () => {
     const handle = await env.client.workflow.start(sleepOneHour, {

@@ -11,7 +11,8 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  const keys = await redis.keys('*');
+  // KEYS is not prefixed by ioredis: ask for this file's keys explicitly.
+  const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(prefix.length)));
   await redis.quit();
 });

@@ -14,6 +14,8 @@ export interface TestServices {
   llmBaseUrl: string;
   testServerPath: string;
   temporalCliPath: string;
+  /** Tessera's workflows bundled once for the whole run (see workflow-bundle.ts). */
+  workflowBundlePath: string;
   /** Scratch directory of this test run (removed at the end). */
   runDir: string;
 }

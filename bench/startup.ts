@@ -1,0 +1,114 @@
+/**
+ * bench/startup — how long a warm `npm start` takes until /api/health is 200, next to how long the
+ * Temporal dev server alone takes to answer, measured in the same run on the same machine.
+ *
+ *   npm run bench:startup [-- --runs 3]
+ *
+ * "Warm" means tools installed and the data directory already initialised (one unmeasured start
+ * first). Both sides are started as fresh processes each run and stopped with SIGTERM.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { freePort } from '../src/dev/child-service';
+import { toolPaths } from '../src/dev/embedded-services';
+import { median, printTable } from './report';
+
+const root = path.resolve(__dirname, '..');
+const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
+
+async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what} did not come up in ${timeoutMs} ms`);
+    await sleep(25);
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(20_000).then(() => child.kill('SIGKILL'))]);
+  await exited;
+}
+
+async function tesseraWarmStart(dataDir: string): Promise<number> {
+  const ports = {
+    PORT: await freePort(),
+    TEMPORAL_DEV_PORT: await freePort(),
+    TEMPORAL_UI_PORT: await freePort(),
+    FERRETDB_PORT: await freePort(),
+    REDIS_PORT: await freePort(),
+    OFFLINE_MODEL_PORT: await freePort(),
+  };
+  const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), TESSERA_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/main.ts'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await waitUntil(async () => (await fetch(`http://127.0.0.1:${ports.PORT}/api/health`)).status === 200, 'Tessera');
+    return performance.now() - started;
+  } finally {
+    await stop(child);
+  }
+}
+
+async function temporalAlone(dataDir: string): Promise<number> {
+  const port = await freePort();
+  const uiPort = await freePort();
+  const started = performance.now();
+  const child = spawn(
+    toolPaths(path.join(root, '.tools')).temporal,
+    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--db-filename', path.join(dataDir, 'temporal.sqlite'), '--log-level', 'error'],
+    { stdio: 'ignore' },
+  );
+  try {
+    await waitUntil(async () => {
+      const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 500 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return true;
+      } finally {
+        await connection.close();
+      }
+    }, 'Temporal dev server');
+    return performance.now() - started;
+  } finally {
+    await stop(child);
+  }
+}
+
+async function main(): Promise<void> {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-startup-'));
+  const tesseraData = path.join(scratch, 'tessera');
+  const temporalData = path.join(scratch, 'temporal');
+  fs.mkdirSync(temporalData, { recursive: true });
+  try {
+    process.stderr.write('warming up (first start initialises the data directories)...\n');
+    await tesseraWarmStart(tesseraData);
+    await temporalAlone(temporalData);
+    const tessera: number[] = [];
+    const temporal: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      // Alternate the two so machine noise hits both alike.
+      temporal.push(await temporalAlone(temporalData));
+      tessera.push(await tesseraWarmStart(tesseraData));
+      process.stderr.write(`run ${i + 1}/${runs}: tessera ${tessera.at(-1)?.toFixed(0)} ms, temporal alone ${temporal.at(-1)?.toFixed(0)} ms\n`);
+    }
+    printTable('startup (median of ' + runs + ' warm starts)', [
+      ['Temporal dev server alone, until it answers', `${median(temporal).toFixed(0)} ms`],
+      ['Tessera npm start, until /api/health is 200', `${median(tessera).toFixed(0)} ms`],
+      ['ratio (Tessera / Temporal alone)', `${(median(tessera) / median(temporal)).toFixed(2)}x`],
+    ]);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,137 @@
+/**
+ * One LLM call of a turn: read the transcript, stream the answer (each text delta goes to the
+ * chat's event stream as it arrives), store the assistant message. Idempotent on its message id:
+ * once a step's message is stored, a retry returns it without calling the model again.
+ */
+import { Context } from '@temporalio/activity';
+import type { ChatCompletionTool } from 'openai/resources/chat/completions';
+import type { LlmStepArgs, LlmStepResult } from '../../domain/chat';
+import { isToolName, TOOL_DEFINITIONS } from '../../domain/tools/definitions';
+import type { ChatMessageDoc } from '../../stores/documents';
+import type { ChatActivityContext } from './context';
+import { toLlmFailure } from './llm-errors';
+import { buildLlmMessages } from './llm-messages';
+import { readCompletionStream, type StreamedCompletion } from './llm-stream';
+
+/** How much history the model sees: the newest messages of the chat, by seq. */
+export const TRANSCRIPT_WINDOW = 60;
+
+export function llmStepActivity(ctx: ChatActivityContext) {
+  return {
+    async llmStep(args: LlmStepArgs): Promise<LlmStepResult> {
+      const activity = Context.current();
+      const { attempt } = activity.info;
+      const { chats } = ctx.repos(args.appId);
+
+      const stored = await chats.findMessage(args.chatId, args.messageId);
+      if (stored?.status === 'complete') {
+        await announceCompletion(ctx, args, stored.content, stored.tool_calls ?? []);
+        return resultFromStored(stored, attempt);
+      }
+      if (attempt > 1) {
+        // Clients drop this turn's partial deltas: the retry streams the answer from the start.
+        await ctx.events.publish(args, { type: 'turn.restarted', turn_id: args.turnId, data: { step: args.step, attempt } });
+      }
+
+      const transcript = await chats.transcript(args.chatId, {
+        last: TRANSCRIPT_WINDOW,
+        beforeSeq: args.seq,
+        excludeStatuses: ['rolled_back'],
+      });
+      const tools = args.allowTools ? toolDefinitions(args.template.tools) : [];
+      activity.heartbeat({ step: args.step });
+      const startedAt = Date.now();
+      let completion: StreamedCompletion;
+      try {
+        const stream = await ctx.deps.llm.chat.completions.create(
+          {
+            model: args.template.model,
+            messages: buildLlmMessages(args.template.system_prompt, transcript),
+            temperature: args.template.temperature,
+            max_completion_tokens: args.maxOutputTokens,
+            stream: true,
+            stream_options: { include_usage: true },
+            ...(tools.length > 0 ? { tools, tool_choice: 'auto' as const } : {}),
+          },
+          { signal: activity.cancellationSignal },
+        );
+        completion = await readCompletionStream(
+          stream,
+          {
+            onChunk: () => activity.heartbeat({ step: args.step }),
+            onDelta: async (delta) => {
+              await ctx.events.publish(args, { type: 'message.delta', turn_id: args.turnId, data: { step: args.step, delta } });
+            },
+          },
+          startedAt,
+        );
+      } catch (error) {
+        // A cancelled turn (interrupt, rollback) ends here with Temporal's cancellation, not an LLM error.
+        if (activity.cancellationSignal.aborted) throw activity.cancellationSignal.reason;
+        throw toLlmFailure(error);
+      }
+      // The SDK may end an aborted stream quietly instead of throwing.
+      if (activity.cancellationSignal.aborted) throw activity.cancellationSignal.reason;
+      if (!completion.finishReason) throw toLlmFailure(new Error('the stream ended before the model finished its answer'));
+      const latencyMs = Date.now() - startedAt;
+      // A model may ask for tools nobody offered it; those calls are not ours to run.
+      const toolCalls = args.allowTools ? completion.toolCalls : [];
+      const usage = completion.usage ?? { input_tokens: 0, cached_input_tokens: 0, output_tokens: 0 };
+      const model = completion.model || args.template.model;
+
+      const message = await ctx.storeMessage(args.appId, {
+        chat_id: args.chatId,
+        message_id: args.messageId,
+        seq: args.seq,
+        role: 'assistant',
+        content: completion.content,
+        turn_id: args.turnId,
+        status: 'complete',
+        created_at: ctx.now(),
+        ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+        model,
+        usage,
+        finish_reason: completion.finishReason,
+        step: args.step,
+        latency_ms: latencyMs,
+        ttft_ms: completion.ttftMs,
+      });
+      await announceCompletion(ctx, args, message.content, message.tool_calls ?? []);
+      return { ...resultFromStored(message, attempt), replayed: false };
+    },
+  };
+}
+
+function toolDefinitions(names: readonly string[]): ChatCompletionTool[] {
+  return names.filter(isToolName).map((name) => TOOL_DEFINITIONS[name]);
+}
+
+/** `message.completed` for a final answer (not for a step that only asks for tools), once. */
+async function announceCompletion(
+  ctx: ChatActivityContext,
+  args: LlmStepArgs,
+  content: string,
+  toolCalls: readonly unknown[],
+): Promise<void> {
+  if (toolCalls.length > 0) return;
+  await ctx.events.publishOnce(args, `message.completed:${args.messageId}`, {
+    type: 'message.completed',
+    turn_id: args.turnId,
+    data: { step: args.step, message_id: args.messageId, content },
+  });
+}
+
+function resultFromStored(message: ChatMessageDoc, attempt: number): LlmStepResult {
+  return {
+    messageId: message.message_id,
+    content: message.content,
+    toolCalls: message.tool_calls ?? [],
+    finishReason: message.finish_reason ?? 'stop',
+    model: message.model ?? '',
+    usage: message.usage ?? { input_tokens: 0, cached_input_tokens: 0, output_tokens: 0 },
+    latencyMs: message.latency_ms ?? 0,
+    ttftMs: message.ttft_ms ?? 0,
+    attempt,
+    replayed: true,
+  };
+}

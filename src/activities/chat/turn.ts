@@ -1,0 +1,89 @@
+/** The bookkeeping at both ends of a turn: its user message going in, its outcome going out. */
+import { eventIds, type BeginTurnArgs, type DiscardTurnArgs, type FinishTurnArgs } from '../../domain/chat';
+import { nanosToUsd } from '../../domain/pricing';
+import { turnKeys, type ChatActivityContext } from './context';
+
+export function turnActivities(ctx: ChatActivityContext) {
+  return {
+    /** Stores the user's message and announces the turn. */
+    async beginTurn(args: BeginTurnArgs): Promise<void> {
+      const { chats } = ctx.repos(args.appId);
+      const now = ctx.now();
+      const message = await ctx.storeMessage(args.appId, {
+        chat_id: args.chatId,
+        message_id: args.message.messageId,
+        seq: args.message.seq,
+        role: 'user',
+        content: args.message.content,
+        turn_id: args.turnId,
+        status: 'complete',
+        created_at: now,
+      });
+      await chats.bumpNextSeq(args.chatId, args.message.seq + 1, now);
+      await ctx.events.publishOnce(args, turnKeys.startedEvent(args.turnId), {
+        type: 'turn.started',
+        turn_id: args.turnId,
+        data: { turn_number: args.turnNumber, message_id: message.message_id, content: message.content },
+      });
+      await ctx.counters.increment(args.appId, { turns: 1, active_runs: 1 }, { dedupId: turnKeys.startedCount(args, args.turnId), at: now });
+      await ctx.audit(args, {
+        eventId: eventIds.audit('create', 'chat_message', args.appId, args.chatId, message.message_id),
+        actor: args.actor,
+        action: 'create',
+        resource: { type: 'chat_message', id: message.message_id },
+        at: message.created_at,
+        details: { chat_id: args.chatId, turn_id: args.turnId, role: 'user', seq: message.seq },
+      });
+    },
+
+    /** Counts the turn into the session's totals (once, by turn number) and announces its end. */
+    async finishTurn(args: FinishTurnArgs): Promise<void> {
+      const { chats } = ctx.repos(args.appId);
+      const now = ctx.now();
+      await chats.recordFinishedTurn(args.chatId, { turnNumber: args.turnNumber, turnId: args.turnId, usage: args.usage, now });
+      const failed = args.status === 'failed';
+      await ctx.counters.increment(
+        args.appId,
+        { active_runs: -1, ...(failed ? { errors: 1 } : {}) },
+        { dedupId: turnKeys.endedCount(args, args.turnId), at: now },
+      );
+      await ctx.events.publishOnce(
+        args,
+        turnKeys.endedEvent(args.turnId),
+        args.status === 'completed'
+          ? {
+              type: 'turn.completed',
+              turn_id: args.turnId,
+              data: { usage: args.usage, cost_usd: nanosToUsd(args.usage.cost_nanos), message_id: args.replyMessageId ?? null },
+            }
+          : { type: 'turn.failed', turn_id: args.turnId, data: { status: args.status, error: args.error ?? null } },
+      );
+    },
+
+    /** A cancelled turn: `interrupted` keeps its messages (marked), `rolled_back` deletes them. */
+    async discardTurn(args: DiscardTurnArgs): Promise<void> {
+      const { chats } = ctx.repos(args.appId);
+      const now = ctx.now();
+      if (args.mode === 'interrupted') {
+        await chats.setTurnStatus(args.chatId, args.turnId, 'interrupted');
+      } else {
+        const deleted = await chats.deleteTurnMessages(args.chatId, args.turnId);
+        await ctx.audit(args, {
+          eventId: eventIds.audit('delete', 'chat_turn', args.appId, args.chatId, args.turnId),
+          actor: args.actor,
+          action: 'delete',
+          resource: { type: 'chat_turn', id: args.turnId },
+          at: now,
+          details: { chat_id: args.chatId, messages_deleted: deleted },
+        });
+      }
+      await ctx.events.publishOnce(args, turnKeys.endedEvent(args.turnId), {
+        type: 'turn.failed',
+        turn_id: args.turnId,
+        data: { status: args.mode },
+      });
+      // Same dedup id as finishTurn: the run is counted out exactly once, whoever comes first.
+      await ctx.counters.increment(args.appId, { active_runs: -1 }, { dedupId: turnKeys.endedCount(args, args.turnId), at: now });
+    },
+  };
+}

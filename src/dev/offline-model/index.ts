@@ -1,0 +1,25 @@
+/**
+ * The offline model: a loopback HTTP server speaking OpenAI's Chat Completions API, streaming
+ * included, that answers deterministically, so the runtime and its tests need no API key and no
+ * network. Point any OpenAI client at `url` (any API key).
+ *
+ * Conventions (the last user message steers it):
+ * - Text: "Offline reply to: <first 12 words>" and one to six sentences picked by a hash of the
+ *   conversation (messages and `seed`). Same conversation, same content, streamed or not.
+ * - `[[tool:NAME {json args}]]` calls the offered tool NAME with those arguments (several markers:
+ *   parallel calls; invalid JSON passes through verbatim). Without markers: "what time" →
+ *   `current_time`, "calculate|compute <rest of line>" → `calculator {"expression"}`, "fetch" + an
+ *   http(s) URL → `http_get {"url"}`, each only when offered.
+ * - After tool results (last message role `tool`) it answers "Tool results: <name>: <result>; ...".
+ * - `[[loop]]` makes it call a tool on every request (the first offered one if nothing else
+ *   matches): for testing a runtime's tool-step limit.
+ * - `tool_choice`: "none" never calls, "required" always calls, `{function: {name}}` calls that.
+ * - `max_tokens` / `max_completion_tokens` cut the answer: finish_reason "length".
+ * - Request header `x-offline-fail: <status>` answers that status (400-599) in OpenAI's error
+ *   shape; `x-offline-fail: midstream` drops the connection half-way through the answer. Append
+ *   `;times=<n>` to fail only the first n identical requests, so a retry then succeeds.
+ * - `tokenLatencyMs` simulates generation time per output token (streams pace their chunks).
+ */
+export { startOfflineModel, buildOfflineModelApp, OFFLINE_MODEL_IDS, type OfflineModelOptions, type RunningOfflineModel } from './server';
+export { FAILURE_HEADER } from './failures';
+export { LOOP_MARKER } from './tools';

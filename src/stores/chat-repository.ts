@@ -1,0 +1,181 @@
+/**
+ * Chat sessions and their messages for one app. Every write is idempotent on its id, so a retried
+ * activity lands on the document an earlier attempt wrote instead of duplicating it.
+ */
+import type { Filter } from 'mongodb';
+import type { UsageTotals } from '../domain/chat';
+import type { ChatMessageDoc, ChatSessionDoc, MessageStatus } from './documents';
+import { isDuplicateKeyError } from './mongo-errors';
+import type { TenantCollection, TenantCollections, TenantInput } from './tenant-collection';
+
+/** A message id already names a message of another chat (ids are unique per app). */
+export class MessageIdConflictError extends Error {
+  constructor(messageId: string, chatId: string, otherChatId: string) {
+    super(`message id ${messageId} of chat ${chatId} is already used by chat ${otherChatId}`);
+    this.name = 'MessageIdConflictError';
+  }
+}
+
+/** Two different messages claimed the same seq of a chat: a bug in whoever hands out seqs. */
+export class SeqConflictError extends Error {
+  constructor(chatId: string, seq: number, messageId: string) {
+    super(`chat ${chatId}: seq ${seq} is taken by another message than ${messageId}`);
+    this.name = 'SeqConflictError';
+  }
+}
+
+export interface NewSession {
+  chatId: string;
+  userId: string;
+  template: string;
+  now: Date;
+}
+
+export interface TranscriptOptions {
+  /** Keep only the newest `last` messages (still returned oldest first). */
+  last: number;
+  /** Only messages before this seq (a step never sees what was written after it). */
+  beforeSeq?: number;
+  excludeStatuses?: MessageStatus[];
+}
+
+const ZERO_TOTALS: UsageTotals = { input_tokens: 0, cached_input_tokens: 0, output_tokens: 0, cost_nanos: 0, unpriced_calls: 0 };
+
+export class ChatRepository {
+  private readonly sessions: TenantCollection<ChatSessionDoc>;
+  private readonly messages: TenantCollection<ChatMessageDoc>;
+
+  constructor(collections: Pick<TenantCollections, 'sessions' | 'messages'>) {
+    this.sessions = collections.sessions;
+    this.messages = collections.messages;
+  }
+
+  /** Creates the session unless it exists; `created` tells which. An existing one is untouched. */
+  async openSession(input: NewSession): Promise<{ session: ChatSessionDoc; created: boolean }> {
+    let created = false;
+    try {
+      const result = await this.sessions.updateOne(
+        { chat_id: input.chatId },
+        {
+          $setOnInsert: {
+            chat_id: input.chatId,
+            user_id: input.userId,
+            template: input.template,
+            status: 'active',
+            turn_count: 0,
+            next_seq: 1,
+            totals: { ...ZERO_TOTALS },
+            created_at: input.now,
+            updated_at: input.now,
+          },
+        },
+        { upsert: true },
+      );
+      created = result.upserted;
+    } catch (error) {
+      // Two concurrent upserts: the loser hits the unique (app_id, chat_id) index.
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+    const session = await this.getSession(input.chatId);
+    if (!session) throw new Error(`chat ${input.chatId}: session vanished right after its upsert`);
+    return { session, created };
+  }
+
+  async getSession(chatId: string): Promise<ChatSessionDoc | null> {
+    return this.sessions.findOne({ chat_id: chatId }, { projection: { _id: 0 } });
+  }
+
+  /** Raises `next_seq` to at least `atLeast` (never lowers it). */
+  async bumpNextSeq(chatId: string, atLeast: number, now: Date): Promise<void> {
+    await this.sessions.updateOne({ chat_id: chatId }, { $max: { next_seq: atLeast }, $set: { updated_at: now } });
+  }
+
+  /** Counts a finished turn once: applies only while `turn_count` is below `turnNumber`. */
+  async recordFinishedTurn(
+    chatId: string,
+    turn: { turnNumber: number; turnId: string; usage: UsageTotals; now: Date },
+  ): Promise<boolean> {
+    const { usage } = turn;
+    const result = await this.sessions.updateOne(
+      { chat_id: chatId, turn_count: { $lt: turn.turnNumber } },
+      {
+        $set: { turn_count: turn.turnNumber, last_turn_id: turn.turnId, updated_at: turn.now },
+        $inc: {
+          'totals.input_tokens': usage.input_tokens,
+          'totals.cached_input_tokens': usage.cached_input_tokens,
+          'totals.output_tokens': usage.output_tokens,
+          'totals.cost_nanos': usage.cost_nanos,
+          'totals.unpriced_calls': usage.unpriced_calls,
+        },
+      },
+    );
+    return result.modified > 0;
+  }
+
+  /** Closes an active session; false when it was already closed (or does not exist). */
+  /** A chat closed for inactivity resumes on its next message; a requested close is final. */
+  async reopenAfterInactivity(chatId: string, now: Date): Promise<boolean> {
+    const result = await this.sessions.updateOne(
+      { chat_id: chatId, status: 'closed', closed_reason: 'inactivity' },
+      { $set: { status: 'active', updated_at: now }, $unset: { closed_reason: '', closed_at: '' } },
+    );
+    return result.modified > 0;
+  }
+
+  async closeSession(chatId: string, reason: string, now: Date): Promise<boolean> {
+    const result = await this.sessions.updateOne(
+      { chat_id: chatId, status: 'active' },
+      { $set: { status: 'closed', closed_reason: reason, closed_at: now, updated_at: now } },
+    );
+    return result.modified > 0;
+  }
+
+  /** Inserts the message unless its `message_id` exists in the chat; then the stored one is
+   * returned as is. The same id in another chat of the app is a conflict, never a match. */
+  async insertMessage(message: TenantInput<ChatMessageDoc>): Promise<{ message: ChatMessageDoc; inserted: boolean }> {
+    try {
+      await this.messages.insertOne({ ...message });
+      return { message: { ...message, app_id: this.messages.appId }, inserted: true };
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+    const stored = await this.messages.findOne<ChatMessageDoc>({ message_id: message.message_id }, { projection: { _id: 0 } });
+    if (!stored) throw new SeqConflictError(message.chat_id, message.seq, message.message_id);
+    if (stored.chat_id !== message.chat_id) throw new MessageIdConflictError(message.message_id, message.chat_id, stored.chat_id);
+    return { message: stored, inserted: false };
+  }
+
+  async findMessage(chatId: string, messageId: string): Promise<ChatMessageDoc | null> {
+    return this.messages.findOne({ chat_id: chatId, message_id: messageId }, { projection: { _id: 0 } });
+  }
+
+  /** The chat's newest messages, oldest first. */
+  async transcript(chatId: string, options: TranscriptOptions): Promise<ChatMessageDoc[]> {
+    const filter: Filter<ChatMessageDoc> = { chat_id: chatId };
+    const excluded = options.excludeStatuses ?? [];
+    if (excluded.length > 0) filter.status = { $nin: excluded };
+    if (options.beforeSeq !== undefined) filter.seq = { $lt: options.beforeSeq };
+    const newestFirst = await this.messages.find<ChatMessageDoc>(filter, {
+      sort: { seq: -1 },
+      limit: options.last,
+      projection: { _id: 0 },
+    });
+    return newestFirst.reverse();
+  }
+
+  /** A page of the transcript in seq order, after a given seq. */
+  async messagesAfter(chatId: string, afterSeq: number, limit: number): Promise<ChatMessageDoc[]> {
+    return this.messages.find<ChatMessageDoc>(
+      { chat_id: chatId, seq: { $gt: afterSeq } },
+      { sort: { seq: 1 }, limit, projection: { _id: 0 } },
+    );
+  }
+
+  async setTurnStatus(chatId: string, turnId: string, status: MessageStatus): Promise<number> {
+    return (await this.messages.updateMany({ chat_id: chatId, turn_id: turnId }, { $set: { status } })).modified;
+  }
+
+  async deleteTurnMessages(chatId: string, turnId: string): Promise<number> {
+    return this.messages.deleteMany({ chat_id: chatId, turn_id: turnId });
+  }
+}

@@ -1,0 +1,84 @@
+/** The MongoDB documents of DESIGN §4 that chat sessions write. Every one carries `app_id`. */
+import type { ChainedAuditEvent } from '../domain/audit';
+import type { ToolCall, UsageTotals } from '../domain/chat';
+
+export interface ChatSessionDoc {
+  app_id: string;
+  chat_id: string;
+  user_id: string;
+  template: string;
+  status: 'active' | 'closed';
+  turn_count: number;
+  /** Lowest seq not yet handed out: a floor for the workflow's own counter after a restart. */
+  next_seq: number;
+  totals: UsageTotals;
+  created_at: Date;
+  updated_at: Date;
+  last_turn_id?: string;
+  closed_reason?: string;
+  closed_at?: Date;
+}
+
+export type MessageRole = 'user' | 'assistant' | 'tool';
+
+/** `interrupted`: its turn was cancelled but the message stays in the transcript;
+ * `rolled_back`: its turn was dropped (such messages are normally deleted, never sent to a model). */
+export type MessageStatus = 'complete' | 'interrupted' | 'rolled_back';
+
+export interface MessageUsage {
+  input_tokens: number;
+  cached_input_tokens: number;
+  output_tokens: number;
+}
+
+export interface ChatMessageDoc {
+  app_id: string;
+  chat_id: string;
+  message_id: string;
+  seq: number;
+  role: MessageRole;
+  content: string;
+  turn_id: string;
+  status: MessageStatus;
+  created_at: Date;
+  /** Assistant messages: the tool calls the model asked for. */
+  tool_calls?: ToolCall[];
+  /** Assistant messages. */
+  model?: string;
+  usage?: MessageUsage;
+  finish_reason?: string;
+  step?: number;
+  latency_ms?: number;
+  ttft_ms?: number;
+  /** Tool messages: which call this answers, and the tool's name. */
+  tool_call_id?: string;
+  name?: string;
+  /** Tool messages: false when the content is an error given back to the model. */
+  tool_ok?: boolean;
+}
+
+export interface UsageEventDoc {
+  event_id: string;
+  app_id: string;
+  chat_id: string;
+  user_id: string;
+  turn_id: string;
+  step: number;
+  template: string;
+  provider: string;
+  model: string;
+  input_tokens: number;
+  cached_input_tokens: number;
+  output_tokens: number;
+  /** Integer nano-dollars; 0 when `priced` is false (an unpriced call is never "free"). */
+  cost_nanos: number;
+  priced: boolean;
+  price_table_version: string;
+  latency_ms: number;
+  ttft_ms: number;
+  status: 'ok' | 'error';
+  error_type?: string;
+  ts: Date;
+}
+
+export type AuditEventDoc = ChainedAuditEvent & { app_id: string };
