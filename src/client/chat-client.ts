@@ -3,9 +3,10 @@
  * CLI, the API and the tests, so every caller gets the same ids, search attributes and the same
  * respect for Temporal's Update limits.
  *
- * Temporal admits at most 10 Updates in flight per workflow run. A per-chat gate keeps this
- * process under that (first come, first served, so a burst keeps its order), and an Update the
- * server still refuses for that limit (other replicas are sending too) is retried with backoff.
+ * Temporal admits at most 10 Updates in flight per workflow run. A per-chat lane keeps this
+ * process under that and sends one message at a time until the workflow accepted it (so a burst
+ * keeps its order); an Update the server still refuses for that limit (other replicas are sending
+ * too) is retried with backoff.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -13,6 +14,7 @@ import {
   WorkflowUpdateFailedError,
   type Client,
   type WorkflowHandle,
+  type WorkflowUpdateHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActorContext } from '../domain/audit';
@@ -60,7 +62,7 @@ export class ChatTurnError extends Error {
 const MAX_IN_FLIGHT_PER_CHAT = 8;
 
 export class ChatClient {
-  private readonly gates = new Map<string, FifoGate>();
+  private readonly lanes = new Map<string, ChatLane>();
 
   constructor(
     private readonly client: Client,
@@ -70,12 +72,23 @@ export class ChatClient {
   /** Sends one user message, starting or resuming the chat's workflow, and returns the reply. */
   async sendMessage(message: SendChatMessage): Promise<TurnReply> {
     const turnId = message.turnId ?? message.messageId ?? randomUUID();
-    const gate = this.gateFor(message);
-    await gate.enter();
+    const lane = this.laneFor(message);
+    await lane.inFlight.enter();
     try {
-      return await withUpdateLimitRetry(() => this.executeTurn(message, turnId));
+      // Sends are admitted one at a time until the workflow has accepted each, so concurrent
+      // messages to one chat are queued in the order they were sent.
+      await lane.sending.enter();
+      let update: WorkflowUpdateHandle<TurnReply>;
+      try {
+        update = await withUpdateLimitRetry(() => this.startTurn(message, turnId));
+      } finally {
+        lane.sending.leave();
+      }
+      return await update.result();
+    } catch (error) {
+      throw asTurnError(error);
     } finally {
-      gate.leave();
+      lane.inFlight.leave();
     }
   }
 
@@ -107,32 +120,26 @@ export class ChatClient {
     return this.handle(ref).signal(closeSignal, {});
   }
 
-  private async executeTurn(message: SendChatMessage, turnId: string): Promise<TurnReply> {
+  private startTurn(message: SendChatMessage, turnId: string): Promise<WorkflowUpdateHandle<TurnReply>> {
     const startWorkflowOperation = new WithStartWorkflowOperation<typeof chatSession>('chatSession', {
       ...this.startOptions(message),
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
-    try {
-      return await this.client.workflow.executeUpdateWithStart(sendMessageUpdate, {
-        updateId: turnId,
-        startWorkflowOperation,
-        args: [
-          {
-            turnId,
-            ...(message.messageId ? { messageId: message.messageId } : {}),
-            content: message.content,
-            ...(message.onBusy ? { onBusy: message.onBusy } : {}),
-            template: message.template.name,
-            actor: message.actor ?? { actor_id: message.userId, roles: ['user'], app_id: message.appId },
-          },
-        ],
-      });
-    } catch (error) {
-      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-        throw new ChatTurnError(error.cause.type ?? 'turn_failed', error.cause.message);
-      }
-      throw error;
-    }
+    return this.client.workflow.startUpdateWithStart(sendMessageUpdate, {
+      updateId: turnId,
+      waitForStage: 'ACCEPTED',
+      startWorkflowOperation,
+      args: [
+        {
+          turnId,
+          ...(message.messageId ? { messageId: message.messageId } : {}),
+          content: message.content,
+          ...(message.onBusy ? { onBusy: message.onBusy } : {}),
+          template: message.template.name,
+          actor: message.actor ?? { actor_id: message.userId, roles: ['user'], app_id: message.appId },
+        },
+      ],
+    });
   }
 
   private startOptions(ref: ChatRefInput & { userId: string; template: ChatTemplate }) {
@@ -156,15 +163,30 @@ export class ChatClient {
     };
   }
 
-  private gateFor(ref: ChatRefInput): FifoGate {
+  private laneFor(ref: ChatRefInput): ChatLane {
     const key = workflowIds.chat(ref.appId, ref.chatId);
-    let gate = this.gates.get(key);
-    if (!gate) {
-      gate = new FifoGate(MAX_IN_FLIGHT_PER_CHAT, () => this.gates.delete(key));
-      this.gates.set(key, gate);
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = {
+        inFlight: new FifoGate(MAX_IN_FLIGHT_PER_CHAT, () => this.lanes.delete(key)),
+        sending: new FifoGate(1),
+      };
+      this.lanes.set(key, lane);
     }
-    return gate;
+    return lane;
   }
+}
+
+interface ChatLane {
+  inFlight: FifoGate;
+  sending: FifoGate;
+}
+
+function asTurnError(error: unknown): unknown {
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+    return new ChatTurnError(error.cause.type ?? 'turn_failed', error.cause.message);
+  }
+  return error;
 }
 
 /** Retries an Update the server refused because of the per-run Update limits (or because the run

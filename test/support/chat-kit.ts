@@ -33,13 +33,18 @@ export interface ChatKit {
 
 export async function createChatKit(
   env: TestWorkflowEnvironment,
-  opts: { llmBaseUrl?: string; turnsPerRun?: number; label?: string } = {},
+  opts: { llmBaseUrl?: string; llmHeaders?: Record<string, string>; turnsPerRun?: number; label?: string } = {},
 ): Promise<ChatKit> {
   const label = opts.label ?? 'chat';
   const mongo = new MongoStores(defaultStorageResolver({ uri: services().mongoUri, db: uniqueName(label) }));
   await ensureMongoIndexes(await mongo.dbFor('_system'));
   const redis = openRedis(services().redisUrl, { keyPrefix: `${uniqueName(label)}:` });
-  const llm = new OpenAI({ apiKey: 'offline', baseURL: opts.llmBaseUrl ?? services().llmBaseUrl, maxRetries: 0 });
+  const llm = new OpenAI({
+    apiKey: 'offline',
+    baseURL: opts.llmBaseUrl ?? services().llmBaseUrl,
+    maxRetries: 0,
+    ...(opts.llmHeaders ? { defaultHeaders: opts.llmHeaders } : {}),
+  });
   const activities = createChatActivities({ mongo, redis, llm, priceBook: buildPriceBook(), httpAllowlist: [] });
   const taskQueue = uniqueName(`${label}-queue`);
   const chats = new ChatClient(env.client, { taskQueue, ...(opts.turnsPerRun ? { turnsPerRun: opts.turnsPerRun } : {}) });

@@ -4,7 +4,8 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
-import { SA } from '../../src/workflows/contract';
+import { temporal } from '@temporalio/proto';
+import { SA, SEARCH_ATTRIBUTES } from '../../src/workflows/contract';
 import { services } from './services';
 
 let runtimeInstalled = false;
@@ -18,9 +19,18 @@ function quietRuntime(): void {
 
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: services().testServerPath } },
   });
+  // Tessera's workflows set their search attributes; the test server must know them, as a real
+  // cluster would.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTES.map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    ),
+  });
+  return env;
 }
 
 /** A real Temporal dev server (CLI) with Tessera's search attributes, for crash/restart tests. */
