@@ -22,7 +22,9 @@ export const TEMPLATES_DIR = path.resolve(__dirname, '../../templates');
 
 export interface ChatKit {
   mongo: MongoStores;
+  mongoDb: string;
   redis: Redis;
+  redisPrefix: string;
   taskQueue: string;
   chats: ChatClient;
   template(name: string, overrides?: Partial<ChatTemplate>): ChatTemplate;
@@ -36,9 +38,11 @@ export async function createChatKit(
   opts: { llmBaseUrl?: string; llmHeaders?: Record<string, string>; turnsPerRun?: number; label?: string } = {},
 ): Promise<ChatKit> {
   const label = opts.label ?? 'chat';
-  const mongo = new MongoStores(defaultStorageResolver({ uri: services().mongoUri, db: uniqueName(label) }));
+  const mongoDb = uniqueName(label);
+  const mongo = new MongoStores(defaultStorageResolver({ uri: services().mongoUri, db: mongoDb }));
   await ensureMongoIndexes(await mongo.dbFor('_system'));
-  const redis = openRedis(services().redisUrl, { keyPrefix: `${uniqueName(label)}:` });
+  const redisPrefix = `${uniqueName(label)}:`;
+  const redis = openRedis(services().redisUrl, { keyPrefix: redisPrefix });
   const llm = new OpenAI({
     apiKey: 'offline',
     baseURL: opts.llmBaseUrl ?? services().llmBaseUrl,
@@ -51,7 +55,9 @@ export async function createChatKit(
 
   return {
     mongo,
+    mongoDb,
     redis,
+    redisPrefix,
     taskQueue,
     chats,
     template: (name, overrides = {}) => ({ ...loadTemplate(TEMPLATES_DIR, name), ...overrides }),
