@@ -2,6 +2,7 @@
  * `npm start`: the embedded Tessera stack. Prints where everything is, and stops every child
  * process on Ctrl-C (SIGINT) or SIGTERM.
  */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { loadConfigOrExit } from '../config';
 import { PortInUseError } from './child-service';
@@ -10,6 +11,10 @@ import { startStack, type RunningStack } from './stack';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'tessera' } });
+  // The Temporal SDK logs workflow bundling and every worker state change at INFO: keep it to
+  // warnings unless debugging.
+  const verbose = config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace';
+  Runtime.install({ logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN') });
 
   let stack: RunningStack | undefined;
   let stopping = false;

@@ -84,6 +84,12 @@ export class ChatEvents {
     return { id: typeof id === 'string' ? id : '', published: published === 1 };
   }
 
+  /** Id of the newest event, to follow only what comes next ('0-0' when the stream is empty). */
+  async lastId(ref: ChatRef): Promise<string> {
+    const newest = await this.redis.xrevrange(ChatEvents.streamKey(ref), '+', '-', 'COUNT', 1);
+    return newest[0]?.[0] ?? '0-0';
+  }
+
   async read(ref: ChatRef, options: ReadOptions = {}): Promise<StoredChatEvent[]> {
     const key = ChatEvents.streamKey(ref);
     const after = options.after ?? '0-0';
