@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config';
 import { freePort, PortInUseError } from '../../src/dev/child-service';
 import { startStack, type RunningStack } from '../../src/dev/stack';
+import { services } from '../support/services';
 
 const root = path.resolve(__dirname, '../..');
 const log = pino({ level: 'silent' });
@@ -93,5 +94,36 @@ describe('the embedded stack', () => {
     expect(stack.adminKey).toBe(adminKey);
     const response = await fetch(`${stack.apiUrl}/api/health`);
     expect(response.status).toBe(200);
+  });
+});
+
+describe('the stack with external services', () => {
+  it('starts no child process for a service whose address is configured', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-stack-ext-'));
+    const config = await embeddedConfig(dataDir);
+    const external = loadConfig(
+      {
+        TESSERA_DATA_DIR: dataDir,
+        LOG_LEVEL: 'silent',
+        PORT: String(config.PORT),
+        TEMPORAL_DEV_PORT: String(config.TEMPORAL_DEV_PORT),
+        TEMPORAL_UI_PORT: String(config.TEMPORAL_UI_PORT),
+        OFFLINE_MODEL_PORT: String(config.OFFLINE_MODEL_PORT),
+        MONGODB_URI: services().mongoUri,
+        MONGODB_DB: 'stack_external',
+        REDIS_URL: services().redisUrl,
+      },
+      root,
+    );
+    const stack = await startStack(external, log);
+    try {
+      expect(stack.children.map((child) => child.name)).toEqual(['Temporal dev server']);
+      expect(stack.embedded).not.toContain('FerretDB');
+      expect(stack.embedded).not.toContain('Redis');
+      expect((await fetch(`${stack.apiUrl}/api/health`)).status).toBe(200);
+    } finally {
+      await stack.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,44 @@
+/**
+ * The services one benchmark run measures against, all fresh and on free loopback ports: a
+ * Temporal dev server, FerretDB and Redis as child processes, and the offline model in-process
+ * with zero token latency (so the model's own time is not what gets measured).
+ */
+import path from 'node:path';
+import { freePort, type ChildService } from '../../src/dev/child-service';
+import { startFerretDb, startRedisServer, toolPaths } from '../../src/dev/embedded-services';
+import { startOfflineModel } from '../../src/dev/offline-model';
+import { startBenchTemporal } from './temporal-dev-server';
+import type { Teardown } from './teardown';
+
+export interface BenchStack {
+  temporalAddress: string;
+  mongoUri: string;
+  redisUrl: string;
+  /** Base URL of the offline model, ending in /v1. */
+  llmBaseUrl: string;
+}
+
+export async function startBenchStack(opts: { toolsDir: string; scratchDir: string; teardown: Teardown }): Promise<BenchStack> {
+  const tools = toolPaths(opts.toolsDir);
+  const [temporalPort, mongoPort, redisPort] = [await freePort(), await freePort(), await freePort()];
+  const settled = await Promise.allSettled<ChildService>([
+    startBenchTemporal({ binary: tools.temporal, dataDir: path.join(opts.scratchDir, 'temporal'), port: temporalPort }),
+    startFerretDb({ binary: tools.ferretdb, dataDir: path.join(opts.scratchDir, 'mongo'), port: mongoPort }),
+    startRedisServer({ binary: tools.redisServer, dataDir: opts.scratchDir, port: redisPort, persist: false }),
+  ]);
+  // Register whatever did start before reporting what did not, so the caller's teardown stops it.
+  for (const result of settled) {
+    if (result.status === 'fulfilled') opts.teardown.add(result.value.name, () => result.value.stop());
+  }
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+
+  const model = await startOfflineModel({ port: 0, tokenLatencyMs: 0 });
+  opts.teardown.add('offline model', () => model.close());
+  return {
+    temporalAddress: `127.0.0.1:${temporalPort}`,
+    mongoUri: `mongodb://127.0.0.1:${mongoPort}/`,
+    redisUrl: `redis://127.0.0.1:${redisPort}`,
+    llmBaseUrl: model.url,
+  };
+}
