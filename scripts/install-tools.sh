@@ -23,8 +23,11 @@ stamp_ok() { [ -x "$1" ] && [ -f "$1.version" ] && [ "$(cat "$1.version")" = "$2
 # Node packages (chdb ships ClickHouse as a prebuilt library through npm).
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   need npm "install Node.js 20 (https://nodejs.org) which brings npm"
-  say "installing node packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  say "installing node packages"
+  # `npm ci` refuses a lock file that lacks other platforms' optional packages, which registry
+  # mirrors without them produce; `npm install --no-save` installs the same locked versions.
+  npm ci --no-audit --no-fund --loglevel=error 2>/dev/null ||
+    npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 
 # Temporal CLI: the dev server with its Web UI.
@@ -51,7 +54,7 @@ if ! stamp_ok "$TS_DIR/temporal-test-server" "$TEST_SERVER_VERSION"; then
   need mvn "install Maven (Debian: apt-get install -y maven)"
   say "fetching Temporal test server $TEST_SERVER_VERSION"
   rm -rf "$TS_DIR/lib"
-  mvn -q -B -f tools/test-server/pom.xml dependency:copy-dependencies \
+  mvn -q -B -Dstyle.color=never -f tools/test-server/pom.xml dependency:copy-dependencies \
     -DoutputDirectory="$TS_DIR/lib" -DincludeScope=runtime
   cat > "$TS_DIR/temporal-test-server" <<WRAP
 #!/bin/sh
