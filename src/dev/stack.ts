@@ -17,6 +17,7 @@ import OpenAI from 'openai';
 import { createChatActivities } from '../activities/chat';
 import { loadPriceBook } from '../workers/price-book';
 import { startWorkers } from '../workers/start-workers';
+import { loadWorkflowBundle } from '../workers/workflow-bundle';
 import { assertPortFree, type ChildService } from './child-service';
 import { readOrCreateSecret } from './dev-secrets';
 import { startFerretDb, startRedisServer, startTemporalDevServer, toolPaths } from './embedded-services';
@@ -78,6 +79,20 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
   const useOfflineModel = !config.OPENAI_API_KEY && !config.OPENAI_BASE_URL;
   if (useOfflineModel) await assertPortFree(config.OFFLINE_MODEL_PORT, 'OFFLINE_MODEL_PORT', 'the offline model');
 
+  // Independent slow steps run side by side: the child processes, the workflow bundle (cached on
+  // disk across starts) and chDB with its migrations.
+  const bundle = loadWorkflowBundle(path.join(dataDir, 'cache'));
+  const clickhouseReady = (async () => {
+    const clickhouse = await openClickHouse({
+      url: config.CLICKHOUSE_URL,
+      database: config.CLICKHOUSE_DATABASE,
+      chdbPath: path.join(dataDir, 'chdb'),
+    });
+    teardown.add('ClickHouse client', () => clickhouse.close());
+    const migrations = await migrateClickHouse(clickhouse);
+    if (migrations.applied.length > 0) log.info({ applied: migrations.applied }, 'ClickHouse migrations applied');
+    return clickhouse;
+  })();
   const children: Promise<ChildService | undefined>[] = [
     config.TEMPORAL_ADDRESS
       ? Promise.resolve(undefined)
@@ -95,10 +110,10 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
       ? Promise.resolve(undefined)
       : startRedisServer({ binary: tools.redisServer, dataDir, port: config.REDIS_PORT, persist: true }),
   ];
-  const settled = await Promise.allSettled(children);
-  for (const result of settled) {
+  const settled = await Promise.allSettled([...children, bundle, clickhouseReady]);
+  for (const result of settled.slice(0, children.length)) {
     if (result.status === 'fulfilled' && result.value) {
-      const child = result.value;
+      const child = result.value as ChildService;
       embedded.push(child.name);
       childProcesses.push({ name: child.name, pid: child.process.pid });
       teardown.add(child.name, () => child.stop());
@@ -123,15 +138,8 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
   teardown.add('MongoDB client', () => mongo.close());
   await ensureMongoIndexes(await mongo.dbFor('_system'));
 
-  const clickhouse = await openClickHouse({
-    url: config.CLICKHOUSE_URL,
-    database: config.CLICKHOUSE_DATABASE,
-    chdbPath: path.join(dataDir, 'chdb'),
-  });
-  teardown.add('ClickHouse client', () => clickhouse.close());
+  const clickhouse = await clickhouseReady;
   if (!config.CLICKHOUSE_URL) embedded.push('chDB (in-process)');
-  const migrations = await migrateClickHouse(clickhouse);
-  if (migrations.applied.length > 0) log.info({ applied: migrations.applied }, 'ClickHouse migrations applied');
 
   const redis = openRedis(config.REDIS_URL ?? `redis://127.0.0.1:${config.REDIS_PORT}`);
   teardown.add('Redis client', () => redis.quit());
@@ -149,7 +157,12 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
     priceBook: loadPriceBook(config.TESSERA_PRICING_FILE),
     httpAllowlist: config.TESSERA_HTTP_ALLOWLIST,
   });
-  const workers = await startWorkers({ connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, activities });
+  const workers = await startWorkers({
+    connection: nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    activities,
+    workflowBundle: await bundle,
+  });
   teardown.add('workers', () => workers.shutdown());
   workers.done.catch((error: unknown) => log.error({ err: error }, 'a worker stopped with an error'));
 
