@@ -12,8 +12,10 @@ export interface SidePair<T> {
 
 export interface ChatTurnResults {
   c1: SidePair<PhaseResult>;
-  c50: SidePair<PhaseResult>;
   long: SidePair<PhaseResult>;
+  c50: SidePair<PhaseResult>;
+  /** Per phase name: local activity attempts that completed after their timeout. */
+  lateLocalActivities: Record<string, number>;
 }
 
 export interface ChatTurnPlan {
@@ -23,9 +25,13 @@ export interface ChatTurnPlan {
   blocks: number;
   c50Chats: number;
   c50Turns: number;
+  /** How many apps the 50 chats are spread over. */
+  c50Apps: number;
   longTurns: number;
   /** Turns compared at each end of the long chat. */
   edge: number;
+  turnDeadlineMs: number;
+  c50RoundBudgetMs: number;
 }
 
 const TARGETS = { p50Ratio: 2, c50Errors: 0, longRatio: 1.5 };
@@ -35,11 +41,18 @@ interface LatencyStats {
   p99Ms: number;
   turnsPerSec: number;
   errors: number;
+  unsent: number;
 }
 
 function stats(result: PhaseResult): LatencyStats {
   const latencies = okLatencies(result);
-  return { p50Ms: median(latencies), p99Ms: percentile(latencies, 99), turnsPerSec: throughput(result), errors: errorCount(result) };
+  return {
+    p50Ms: median(latencies),
+    p99Ms: percentile(latencies, 99),
+    turnsPerSec: throughput(result),
+    errors: errorCount(result),
+    unsent: result.unsent,
+  };
 }
 
 /** Median of the first and of the last `edge` turns of the (single) long conversation. */
@@ -50,22 +63,26 @@ function growth(result: PhaseResult, edge: number): { firstMs: number; lastMs: n
   return { firstMs, lastMs, ratio: lastMs / firstMs };
 }
 
-const ms = (value: number) => `${value.toFixed(1)} ms`;
+const ms = (value: number) => (Number.isNaN(value) ? 'n/a' : `${value.toFixed(1)} ms`);
 const perSec = (value: number) => `${value.toFixed(1)}/s`;
-const times = (value: number) => `${value.toFixed(2)}x`;
-const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+const times = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}x` : 'n/a');
+const round = (value: number, digits = 1) => (Number.isFinite(value) ? Number(value.toFixed(digits)) : null);
 
 function columns(...cells: string[]): string {
   const widths = [12, 12, 18];
   return cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('').trimEnd();
 }
 
-function verdict(ok: boolean, target: string, missed: string[], what: string): string {
-  if (!ok) missed.push(what);
-  return ok ? `ok (target ${target})` : `MISSED (target ${target})`;
+class Verdicts {
+  readonly missed: string[] = [];
+
+  check(ok: boolean, target: string, what: string): string {
+    if (!ok) this.missed.push(what);
+    return ok ? `ok (target ${target})` : `MISSED (target ${target})`;
+  }
 }
 
-function latencyTable(pair: SidePair<PhaseResult>, missed: string[], what: string) {
+function comparison(pair: SidePair<PhaseResult>, verdicts: Verdicts, what: string) {
   const t = stats(pair.tessera);
   const b = stats(pair.baseline);
   const p50Ratio = t.p50Ms / b.p50Ms;
@@ -73,67 +90,89 @@ function latencyTable(pair: SidePair<PhaseResult>, missed: string[], what: strin
   const throughputRatio = t.turnsPerSec / b.turnsPerSec;
   const rows: [string, string][] = [
     ['', columns('Tessera', 'baseline', 'Tessera/baseline')],
-    ['p50 latency', columns(ms(t.p50Ms), ms(b.p50Ms), times(p50Ratio), verdict(p50Ratio <= TARGETS.p50Ratio, `≤ ${TARGETS.p50Ratio}x`, missed, `${what} p50 ratio`))],
+    ['p50 latency', columns(ms(t.p50Ms), ms(b.p50Ms), times(p50Ratio), verdicts.check(p50Ratio <= TARGETS.p50Ratio, `≤ ${TARGETS.p50Ratio}x`, `${what} p50 ratio`))],
     ['p99 latency', columns(ms(t.p99Ms), ms(b.p99Ms), times(p99Ratio))],
     ['throughput', columns(perSec(t.turnsPerSec), perSec(b.turnsPerSec), times(throughputRatio))],
   ];
   return { rows, t, b, p50Ratio, p99Ratio, throughputRatio };
 }
 
-export function reportChatTurn(results: ChatTurnResults, plan: ChatTurnPlan): void {
-  const missed: string[] = [];
+export function reportChatTurn(results: ChatTurnResults, plan: ChatTurnPlan, undrained: readonly string[]): void {
+  const verdicts = new Verdicts();
+  const late = (phase: string) => String(results.lateLocalActivities[phase] ?? 0);
+  const c50Name = `c${plan.c50Chats}`;
 
-  const c1 = latencyTable(results.c1, missed, 'c1');
+  const c1 = comparison(results.c1, verdicts, 'c1');
   c1.rows.push(['errors', columns(String(c1.t.errors), String(c1.b.errors))]);
-  printTable(
-    `concurrency 1: one chat, ${plan.c1Turns} sequential turns after ${plan.warmupTurns} warm-up (${plan.blocks} alternating blocks)`,
-    c1.rows,
-  );
+  printTable(`concurrency 1: one chat, ${plan.c1Turns} sequential turns after ${plan.warmupTurns} warm-up (${plan.blocks} alternating blocks)`, c1.rows);
 
-  const c50 = latencyTable(results.c50, missed, 'c50');
-  c50.rows.push([
-    'errors',
-    columns(
-      String(c50.t.errors),
-      String(c50.b.errors),
-      '',
-      verdict(c50.t.errors <= TARGETS.c50Errors, `${TARGETS.c50Errors} errors`, missed, 'c50 errors'),
-    ),
-  ]);
-  printTable(`concurrency ${plan.c50Chats}: ${plan.c50Chats} chats in parallel, ${plan.c50Turns} sequential turns each (2 alternating rounds)`, c50.rows);
+  const c50 = comparison(results.c50, verdicts, c50Name);
+  c50.rows.push(
+    [
+      'errors',
+      columns(String(c50.t.errors), String(c50.b.errors), '', verdicts.check(c50.t.errors <= TARGETS.c50Errors, `${TARGETS.c50Errors} errors`, `${c50Name} errors`)),
+    ],
+    [`  of which no reply in ${plan.turnDeadlineMs / 1000} s`, columns(String(timedOut(results.c50.tessera)), String(timedOut(results.c50.baseline)))],
+    ['turns not sent (budget)', columns(String(c50.t.unsent), String(c50.b.unsent))],
+    ['late local activities', columns(late(c50Name))],
+  );
+  const apps = plan.c50Apps === 1 ? 'all in one app' : `spread over ${plan.c50Apps} apps`;
+  printTable(
+    `concurrency ${plan.c50Chats}: ${plan.c50Chats} chats in parallel (${apps}), up to ${plan.c50Turns} sequential turns each ` +
+      `(2 alternating rounds, ${plan.c50RoundBudgetMs / 1000} s budget per round)`,
+    c50.rows,
+  );
 
   const longT = growth(results.long.tessera, plan.edge);
   const longB = growth(results.long.baseline, plan.edge);
-  const last = `${plan.longTurns - plan.edge + 1}-${plan.longTurns}`;
+  const lastTurns = `${plan.longTurns - plan.edge + 1}-${plan.longTurns}`;
   printTable(`long chat: ${plan.longTurns} sequential turns (Tessera continues as new every 100 turns; baseline: one run, no continue-as-new)`, [
     ['', columns('Tessera', 'baseline')],
     [`median turns 1-${plan.edge}`, columns(ms(longT.firstMs), ms(longB.firstMs))],
-    [`median turns ${last}`, columns(ms(longT.lastMs), ms(longB.lastMs))],
-    ['last / first', columns(times(longT.ratio), times(longB.ratio), '', verdict(longT.ratio <= TARGETS.longRatio, `Tessera ≤ ${TARGETS.longRatio}x`, missed, 'long-chat ratio'))],
+    [`median turns ${lastTurns}`, columns(ms(longT.lastMs), ms(longB.lastMs))],
+    [
+      'last / first',
+      columns(times(longT.ratio), times(longB.ratio), '', verdicts.check(longT.ratio <= TARGETS.longRatio, `Tessera ≤ ${TARGETS.longRatio}x`, 'long-chat ratio')),
+    ],
     ['errors', columns(String(errorCount(results.long.tessera)), String(errorCount(results.long.baseline)))],
   ]);
 
-  const errors = [...results.c1.tessera.errorMessages, ...results.c1.baseline.errorMessages, ...results.c50.tessera.errorMessages, ...results.c50.baseline.errorMessages, ...results.long.tessera.errorMessages, ...results.long.baseline.errorMessages];
+  const phases = [results.c1, results.long, results.c50];
+  const errors = phases.flatMap((pair) => [...pair.tessera.errorMessages, ...pair.baseline.errorMessages]);
   if (errors.length > 0) {
     console.log(`\nfirst errors (${errors.length} in all):`);
     for (const message of errors.slice(0, 5)) console.log(`  ${message}`);
   }
-  console.log(missed.length === 0 ? '\nall targets met' : `\nMISSED: ${missed.join(', ')}`);
+  if (undrained.length > 0) console.log(`\nwork left behind was still running when the next block started, after: ${undrained.join('; ')}`);
+  console.log(verdicts.missed.length === 0 ? '\nall targets met' : `\nMISSED: ${verdicts.missed.join(', ')}`);
 
   const side = (s: LatencyStats) => ({ p50Ms: round(s.p50Ms), p99Ms: round(s.p99Ms), turnsPerSec: round(s.turnsPerSec), errors: s.errors });
+  const ratios = (c: ReturnType<typeof comparison>) => ({ p50Ratio: round(c.p50Ratio, 2), p99Ratio: round(c.p99Ratio, 2), throughputRatio: round(c.throughputRatio, 2) });
   const summary = {
     bench: 'chat-turn',
     quick: plan.quick,
     baseline: 'bare workflow, executeUpdateWithStart, 1 no-op activity per Update',
-    c1: { turns: plan.c1Turns, tessera: side(c1.t), baseline: side(c1.b), p50Ratio: round(c1.p50Ratio, 2), p99Ratio: round(c1.p99Ratio, 2), throughputRatio: round(c1.throughputRatio, 2) },
-    c50: { chats: plan.c50Chats, turnsPerChat: plan.c50Turns, tessera: side(c50.t), baseline: side(c50.b), p50Ratio: round(c50.p50Ratio, 2), p99Ratio: round(c50.p99Ratio, 2), throughputRatio: round(c50.throughputRatio, 2) },
+    c1: { turns: plan.c1Turns, tessera: side(c1.t), baseline: side(c1.b), ...ratios(c1) },
+    c50: {
+      chats: plan.c50Chats,
+      apps: plan.c50Apps,
+      turnsPerChat: plan.c50Turns,
+      tessera: { ...side(c50.t), unsent: c50.t.unsent },
+      baseline: { ...side(c50.b), unsent: c50.b.unsent },
+      ...ratios(c50),
+      lateLocalActivities: results.lateLocalActivities[c50Name] ?? 0,
+    },
     long: {
       turns: plan.longTurns,
       edge: plan.edge,
       tessera: { firstMs: round(longT.firstMs), lastMs: round(longT.lastMs), ratio: round(longT.ratio, 2) },
       baseline: { firstMs: round(longB.firstMs), lastMs: round(longB.lastMs), ratio: round(longB.ratio, 2) },
     },
-    missed,
+    missed: verdicts.missed,
   };
   console.log(`\n${JSON.stringify(summary)}`);
+}
+
+function timedOut(result: PhaseResult): number {
+  return result.samples.filter((sample) => sample.timedOut).length;
 }

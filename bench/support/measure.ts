@@ -1,6 +1,10 @@
 /**
  * Drives turns and times them from the caller's side: conversations run in parallel, each sending
  * its turns one after another (the next only after the previous reply), as a user would.
+ *
+ * Two limits keep an overloaded system from stalling the run: a turn without a reply after
+ * `turnDeadlineMs` counts as an error and ends its conversation (the turn itself keeps running and
+ * is handed back in `abandoned`), and no new turn starts once `budgetMs` has passed.
  */
 import type { TurnSender } from './senders';
 
@@ -9,6 +13,8 @@ export interface TurnSample {
   turn: number;
   ms: number;
   ok: boolean;
+  /** No reply before the deadline (the turn was abandoned, not failed). */
+  timedOut?: boolean;
 }
 
 export interface PhaseResult {
@@ -16,32 +22,71 @@ export interface PhaseResult {
   /** Wall-clock time of the phase, for throughput. */
   wallMs: number;
   errorMessages: string[];
+  /** Turns planned but never sent (time budget spent, or their conversation timed out). */
+  unsent: number;
+  /** Sends that passed their deadline and are still running. */
+  abandoned: Promise<unknown>[];
 }
+
+export interface PhaseLimits {
+  turnDeadlineMs: number;
+  budgetMs: number;
+}
+
+const TIMED_OUT = Symbol('timed out');
 
 export async function runConversations(
   sender: TurnSender,
   conversations: readonly string[],
   turns: { first: number; count: number },
+  limits: PhaseLimits,
 ): Promise<PhaseResult> {
-  const samples: TurnSample[] = [];
-  const errorMessages: string[] = [];
+  const result: PhaseResult = { samples: [], wallMs: 0, errorMessages: [], unsent: 0, abandoned: [] };
   const started = performance.now();
   await Promise.all(
     conversations.map(async (conversation) => {
       for (let turn = turns.first; turn < turns.first + turns.count; turn++) {
-        const sent = performance.now();
-        let ok = true;
-        try {
-          await sender.send(conversation, turn);
-        } catch (error) {
-          ok = false;
-          errorMessages.push(`${sender.name} ${conversation} turn ${turn}: ${error instanceof Error ? error.message : String(error)}`);
+        if (performance.now() - started > limits.budgetMs) {
+          result.unsent += turns.first + turns.count - turn;
+          return;
         }
-        samples.push({ conversation, turn, ms: performance.now() - sent, ok });
+        const sent = performance.now();
+        const sending = sender.send(conversation, turn);
+        const outcome = await withDeadline(sending, limits.turnDeadlineMs);
+        const ms = performance.now() - sent;
+        if (outcome === TIMED_OUT) {
+          result.abandoned.push(sending.catch(() => undefined));
+          result.samples.push({ conversation, turn, ms, ok: false, timedOut: true });
+          result.errorMessages.push(`${sender.name} ${conversation} turn ${turn}: no reply within ${limits.turnDeadlineMs / 1000} s`);
+          // A later turn would only queue behind this one.
+          result.unsent += turns.first + turns.count - turn - 1;
+          return;
+        }
+        result.samples.push({ conversation, turn, ms, ok: outcome.ok });
+        if (!outcome.ok) result.errorMessages.push(`${sender.name} ${conversation} turn ${turn}: ${outcome.message}`);
       }
     }),
   );
-  return { samples, wallMs: performance.now() - started, errorMessages };
+  result.wallMs = performance.now() - started;
+  return result;
+}
+
+async function withDeadline(sending: Promise<void>, ms: number): Promise<{ ok: true } | { ok: false; message: string } | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([
+      sending.then(
+        () => ({ ok: true as const }),
+        (error: unknown) => ({ ok: false as const, message: error instanceof Error ? error.message : String(error) }),
+      ),
+      deadline,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function mergePhases(results: readonly PhaseResult[]): PhaseResult {
@@ -49,6 +94,8 @@ export function mergePhases(results: readonly PhaseResult[]): PhaseResult {
     samples: results.flatMap((result) => result.samples),
     wallMs: results.reduce((sum, result) => sum + result.wallMs, 0),
     errorMessages: results.flatMap((result) => result.errorMessages),
+    unsent: results.reduce((sum, result) => sum + result.unsent, 0),
+    abandoned: results.flatMap((result) => result.abandoned),
   };
 }
 

@@ -4,7 +4,7 @@
  * phase waiting on replies fails fast instead of hanging; `shutdown` stops both cleanly.
  */
 import path from 'node:path';
-import { DefaultLogger, Runtime, Worker, type NativeConnection } from '@temporalio/worker';
+import { Worker, type NativeConnection } from '@temporalio/worker';
 import { workflowsEntry } from '../../src/workers/start-workers';
 import { baselineActivities } from './baseline-activities';
 
@@ -13,10 +13,9 @@ export interface BenchWorkers {
   shutdown(): Promise<void>;
 }
 
-/** Worker logs at warnings only; must run before the first Temporal connection. */
-export function installQuietRuntime(): void {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-}
+/** An overloaded run may end with activities still running (turns abandoned at their deadline):
+ * shutdown fails them after a while instead of waiting for them. */
+const SHUTDOWN = { shutdownGraceTime: '2 seconds', shutdownForceTime: '10 seconds' } as const;
 
 export async function startBenchWorkers(opts: {
   connection: NativeConnection;
@@ -26,12 +25,14 @@ export async function startBenchWorkers(opts: {
   // Both bundle their workflow code (webpack) at creation: do it side by side.
   const workers = await Promise.all([
     Worker.create({
+      ...SHUTDOWN,
       connection: opts.connection,
       taskQueue: opts.tessera.taskQueue,
       workflowsPath: workflowsEntry(),
       activities: opts.tessera.activities,
     }),
     Worker.create({
+      ...SHUTDOWN,
       connection: opts.connection,
       taskQueue: opts.baselineTaskQueue,
       workflowsPath: path.join(__dirname, '..', 'workflows', 'bare-update.ts'),

@@ -45,36 +45,38 @@ export function accountingActivities(ctx: ChatActivityContext) {
         ts,
       });
 
-      await ctx.audit(args, {
-        eventId: eventIds.audit('llm_interaction', eventId),
-        actor: args.actor,
-        action: 'llm_interaction',
-        resource: { type: 'llm_call', id: eventId },
-        at: event.ts,
-        details: {
-          chat_id: event.chat_id,
-          turn_id: event.turn_id,
-          model: event.model,
-          input_tokens: event.input_tokens,
-          cached_input_tokens: event.cached_input_tokens,
-          output_tokens: event.output_tokens,
-          cost_nanos: event.cost_nanos,
-          priced: event.priced,
-          status: event.status,
-        },
-      });
-      await ctx.counters.increment(
-        args.appId,
-        {
-          llm_calls: 1,
-          input_tokens: event.input_tokens,
-          output_tokens: event.output_tokens,
-          cost_nanos: event.cost_nanos,
-          unpriced_calls: event.priced ? 0 : 1,
-          errors: event.status === 'error' ? 1 : 0,
-        },
-        { dedupId: eventId, at: event.ts },
-      );
+      await Promise.all([
+        ctx.audit(args, {
+          eventId: eventIds.audit('llm_interaction', eventId),
+          actor: args.actor,
+          action: 'llm_interaction',
+          resource: { type: 'llm_call', id: eventId },
+          at: event.ts,
+          details: {
+            chat_id: event.chat_id,
+            turn_id: event.turn_id,
+            model: event.model,
+            input_tokens: event.input_tokens,
+            cached_input_tokens: event.cached_input_tokens,
+            output_tokens: event.output_tokens,
+            cost_nanos: event.cost_nanos,
+            priced: event.priced,
+            status: event.status,
+          },
+        }),
+        ctx.counters.increment(
+          args.appId,
+          {
+            llm_calls: 1,
+            input_tokens: event.input_tokens,
+            output_tokens: event.output_tokens,
+            cost_nanos: event.cost_nanos,
+            unpriced_calls: event.priced ? 0 : 1,
+            errors: event.status === 'error' ? 1 : 0,
+          },
+          { dedupId: eventId, at: event.ts },
+        ),
+      ]);
       return { priced: event.priced, costNanos: event.cost_nanos, priceTableVersion: event.price_table_version };
     },
   };

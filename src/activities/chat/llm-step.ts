@@ -23,7 +23,10 @@ export function llmStepActivity(ctx: ChatActivityContext) {
       const { attempt } = activity.info;
       const { chats } = ctx.repos(args.appId);
 
-      const stored = await chats.findMessage(args.chatId, args.messageId);
+      const [stored, transcript] = await Promise.all([
+        chats.findMessage(args.chatId, args.messageId),
+        chats.transcript(args.chatId, { last: TRANSCRIPT_WINDOW, beforeSeq: args.seq, excludeStatuses: ['rolled_back'] }),
+      ]);
       if (stored?.status === 'complete') {
         await announceCompletion(ctx, args, stored.content, stored.tool_calls ?? []);
         return resultFromStored(stored, attempt);
@@ -33,15 +36,13 @@ export function llmStepActivity(ctx: ChatActivityContext) {
         await ctx.events.publish(args, { type: 'turn.restarted', turn_id: args.turnId, data: { step: args.step, attempt } });
       }
 
-      const transcript = await chats.transcript(args.chatId, {
-        last: TRANSCRIPT_WINDOW,
-        beforeSeq: args.seq,
-        excludeStatuses: ['rolled_back'],
-      });
       const tools = args.allowTools ? toolDefinitions(args.template.tools) : [];
       activity.heartbeat({ step: args.step });
       const startedAt = Date.now();
       let completion: StreamedCompletion;
+      // Deltas are sent without waiting for each one: one Redis connection keeps them in order,
+      // and they are all confirmed before the message is stored.
+      const published: Promise<unknown>[] = [];
       try {
         const stream = await ctx.deps.llm.chat.completions.create(
           {
@@ -59,8 +60,8 @@ export function llmStepActivity(ctx: ChatActivityContext) {
           stream,
           {
             onChunk: () => activity.heartbeat({ step: args.step }),
-            onDelta: async (delta) => {
-              await ctx.events.publish(args, { type: 'message.delta', turn_id: args.turnId, data: { step: args.step, delta } });
+            onDelta: (delta) => {
+              published.push(ctx.events.publish(args, { type: 'message.delta', turn_id: args.turnId, data: { step: args.step, delta } }));
             },
           },
           startedAt,
@@ -69,7 +70,10 @@ export function llmStepActivity(ctx: ChatActivityContext) {
         // A cancelled turn (interrupt, rollback) ends here with Temporal's cancellation, not an LLM error.
         if (activity.cancellationSignal.aborted) throw activity.cancellationSignal.reason;
         throw toLlmFailure(error);
+      } finally {
+        await Promise.allSettled(published);
       }
+      await Promise.all(published);
       // The SDK may end an aborted stream quietly instead of throwing.
       if (activity.cancellationSignal.aborted) throw activity.cancellationSignal.reason;
       if (!completion.finishReason) throw toLlmFailure(new Error('the stream ended before the model finished its answer'));

@@ -20,7 +20,8 @@ export interface StreamedCompletion {
 export interface StreamHandlers {
   /** Every chunk, before anything else is done with it (heartbeats go here). */
   onChunk(): void;
-  onDelta(delta: string): Promise<void>;
+  /** Each text delta as it arrives; must not block the stream. */
+  onDelta(delta: string): void;
 }
 
 export async function readCompletionStream(
@@ -59,7 +60,7 @@ export async function readCompletionStream(
     }
     if (delta.content) {
       content += delta.content;
-      await handlers.onDelta(delta.content);
+      handlers.onDelta(delta.content);
     }
   }
   // Some compatible servers omit call ids; results are matched to calls by id, so invent stable ones.

@@ -19,34 +19,39 @@ export function turnActivities(ctx: ChatActivityContext) {
         status: 'complete',
         created_at: now,
       });
-      await chats.bumpNextSeq(args.chatId, args.message.seq + 1, now);
-      await ctx.events.publishOnce(args, turnKeys.startedEvent(args.turnId), {
-        type: 'turn.started',
-        turn_id: args.turnId,
-        data: { turn_number: args.turnNumber, message_id: message.message_id, content: message.content },
-      });
-      await ctx.counters.increment(args.appId, { turns: 1, active_runs: 1 }, { dedupId: turnKeys.startedCount(args, args.turnId), at: now });
-      await ctx.audit(args, {
-        eventId: eventIds.audit('create', 'chat_message', args.appId, args.chatId, message.message_id),
-        actor: args.actor,
-        action: 'create',
-        resource: { type: 'chat_message', id: message.message_id },
-        at: message.created_at,
-        details: { chat_id: args.chatId, turn_id: args.turnId, role: 'user', seq: message.seq },
-      });
+      // Independent writes, each idempotent on its own id: run them side by side.
+      await Promise.all([
+        chats.bumpNextSeq(args.chatId, args.message.seq + 1, now),
+        ctx.events.publishOnce(args, turnKeys.startedEvent(args.turnId), {
+          type: 'turn.started',
+          turn_id: args.turnId,
+          data: { turn_number: args.turnNumber, message_id: message.message_id, content: message.content },
+        }),
+        ctx.counters.increment(args.appId, { turns: 1, active_runs: 1 }, { dedupId: turnKeys.startedCount(args, args.turnId), at: now }),
+        ctx.audit(args, {
+          eventId: eventIds.audit('create', 'chat_message', args.appId, args.chatId, message.message_id),
+          actor: args.actor,
+          action: 'create',
+          resource: { type: 'chat_message', id: message.message_id },
+          at: message.created_at,
+          details: { chat_id: args.chatId, turn_id: args.turnId, role: 'user', seq: message.seq },
+        }),
+      ]);
     },
 
     /** Counts the turn into the session's totals (once, by turn number) and announces its end. */
     async finishTurn(args: FinishTurnArgs): Promise<void> {
       const { chats } = ctx.repos(args.appId);
       const now = ctx.now();
-      await chats.recordFinishedTurn(args.chatId, { turnNumber: args.turnNumber, turnId: args.turnId, usage: args.usage, now });
       const failed = args.status === 'failed';
-      await ctx.counters.increment(
-        args.appId,
-        { active_runs: -1, ...(failed ? { errors: 1 } : {}) },
-        { dedupId: turnKeys.endedCount(args, args.turnId), at: now },
-      );
+      await Promise.all([
+        chats.recordFinishedTurn(args.chatId, { turnNumber: args.turnNumber, turnId: args.turnId, usage: args.usage, now }),
+        ctx.counters.increment(
+          args.appId,
+          { active_runs: -1, ...(failed ? { errors: 1 } : {}) },
+          { dedupId: turnKeys.endedCount(args, args.turnId), at: now },
+        ),
+      ]);
       await ctx.events.publishOnce(
         args,
         turnKeys.endedEvent(args.turnId),
