@@ -23,8 +23,9 @@ export function llmStepActivity(ctx: ChatActivityContext) {
       const { attempt } = activity.info;
       const { chats } = ctx.repos(args.appId);
 
+      // Only an earlier attempt of this very activity can have stored the step's message.
       const [stored, transcript] = await Promise.all([
-        chats.findMessage(args.chatId, args.messageId),
+        attempt > 1 ? chats.findMessage(args.chatId, args.messageId) : Promise.resolve(null),
         chats.transcript(args.chatId, { last: TRANSCRIPT_WINDOW, beforeSeq: args.seq, excludeStatuses: ['rolled_back'] }),
       ]);
       if (stored?.status === 'complete') {
