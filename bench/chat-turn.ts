@@ -12,6 +12,7 @@
  * waited out before the next one. `--apps` spreads the 50 chats over that many apps (default 1:
  * one busy tenant). A missed target prints MISSED; only a crash exits non-zero.
  */
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -204,6 +205,7 @@ async function main(): Promise<void> {
     // Turns abandoned at their deadline may still be calling the server at the end: cancel them
     // before the connection closes.
     const sends = new AbortController();
+    setMaxListeners(0, sends.signal); // every call in flight listens: 50 chats are more than 10
     teardown.add('abandoned turns', async () => sends.abort());
     // A worker that dies would leave every turn waiting: fail the run instead.
     const results = await Promise.race([connection.withAbortSignal(sends.signal, () => runner.run()), workers.failed]);

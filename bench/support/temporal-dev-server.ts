@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { startChildService, type ChildService } from '../../src/dev/child-service';
+import { DEV_SERVER_SQLITE_PRAGMAS } from '../../src/dev/embedded-services';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/contract';
 
 export async function startBenchTemporal(opts: { binary: string; dataDir: string; port: number }): Promise<ChildService> {
@@ -25,6 +26,7 @@ export async function startBenchTemporal(opts: { binary: string; dataDir: string
       path.join(opts.dataDir, 'temporal.sqlite'),
       '--log-level',
       'error',
+      ...DEV_SERVER_SQLITE_PRAGMAS.flatMap((pragma) => ['--sqlite-pragma', pragma]),
       '--dynamic-config-value',
       'frontend.enableExecuteMultiOperation=true',
       ...SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),

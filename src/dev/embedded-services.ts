@@ -8,6 +8,8 @@ import path from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../workflows/contract';
 import { startChildService, tcpAnswers, type ChildService } from './child-service';
 
+export const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
+
 export interface ToolPaths {
   temporal: string;
   ferretdb: string;
@@ -63,6 +65,10 @@ export async function startTemporalDevServer(opts: {
     opts.namespace,
     '--log-level',
     'warn',
+    // WAL and synchronous=NORMAL: no fsync per commit (a process crash loses nothing, a power cut
+    // may lose the last commits). Under load the default fsync-per-commit makes the dev server
+    // lose shard ownership ("shard status unknown") on a 2-core machine.
+    ...DEV_SERVER_SQLITE_PRAGMAS.flatMap((pragma) => ['--sqlite-pragma', pragma]),
     '--dynamic-config-value',
     'frontend.enableExecuteMultiOperation=true',
     '--dynamic-config-value',
