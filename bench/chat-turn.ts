@@ -7,9 +7,10 @@
  *   npm run bench:chat-turn [-- --quick] [-- --apps <n>]
  *
  * Phases: one chat with sequential turns; one 200-turn chat (first vs last turns); 50 chats in
- * parallel (last, since an overloaded side may leave work behind). Tessera and baseline blocks
- * alternate (T B, B T, ...) so machine noise hits both alike, and work a block leaves behind is
- * waited out before the next one. `--apps` spreads the 50 chats over that many apps (default 1:
+ * parallel (last, since an overloaded side may leave work behind). In the one-chat phases Tessera
+ * and baseline turns interleave one by one (T B, B T, ...), so both meet the same machine at the
+ * same moments; the 50-chat rounds alternate (T B, B T), and work a round leaves behind is waited
+ * out before the next one. `--apps` spreads the 50 chats over that many apps (default 1:
  * one busy tenant). A missed target prints MISSED; only a crash exits non-zero.
  */
 import { setMaxListeners } from 'node:events';
@@ -23,7 +24,7 @@ import { startBenchStack } from './support/bench-stack';
 import { reportChatTurn, type ChatTurnPlan, type ChatTurnResults, type SidePair } from './support/chat-turn-report';
 import { drain } from './support/drain';
 import { trackInFlight } from './support/in-flight';
-import { mergePhases, okLatencies, runConversations, type PhaseLimits, type PhaseResult } from './support/measure';
+import { mergePhases, okLatencies, runConversations, runInterleaved, type PhaseLimits, type PhaseResult } from './support/measure';
 import { installQuietRuntime, type RuntimeLog } from './support/runtime-log';
 import { baselineSender, tesseraSender, type TurnSender } from './support/senders';
 import { Teardown } from './support/teardown';
@@ -80,28 +81,17 @@ class PhaseRunner {
 
   async run(): Promise<ChatTurnResults> {
     const { plan, senders } = this;
-    const single = (side: Side, baseline: TurnSender) => (side === 'tessera' ? senders.tessera : baseline);
     const unlimited: PhaseLimits = { turnDeadlineMs: plan.turnDeadlineMs, budgetMs: Number.POSITIVE_INFINITY };
 
-    // Warm-up on the concurrency-1 conversation: starts its workflow, fills caches and connections.
-    for (const side of ['tessera', 'baseline'] as const) {
-      await runConversations(single(side, senders.baseline), ['c1'], { first: 1, count: plan.warmupTurns }, unlimited);
-    }
-
-    const c1 = await this.phase('c1', plan.blocks, (side, block) => {
-      const perBlock = plan.c1Turns / plan.blocks;
-      return runConversations(single(side, senders.baseline), ['c1'], { first: plan.warmupTurns + 1 + block * perBlock, count: perBlock }, unlimited);
-    });
-
-    const long = await this.phase('long', plan.blocks, (side, block) => {
-      const perBlock = plan.longTurns / plan.blocks;
-      return runConversations(single(side, senders.baselineLong), ['long'], { first: 1 + block * perBlock, count: perBlock }, unlimited);
-    });
+    // Warm-up on the concurrency-1 conversation: starts its workflows, fills caches and connections.
+    await runInterleaved([senders.tessera, senders.baseline], 'c1', { first: 1, count: plan.warmupTurns }, unlimited);
+    const c1 = await this.interleaved('c1', 'c1', senders.baseline, { first: plan.warmupTurns + 1, count: plan.c1Turns });
+    const long = await this.interleaved('long', 'long', senders.baselineLong, { first: 1, count: plan.longTurns });
 
     const chats = Array.from({ length: plan.c50Chats }, (_, index) => `c50-${index + 1}`);
     const perRound = plan.c50Turns / 2;
     const limits: PhaseLimits = { turnDeadlineMs: plan.turnDeadlineMs, budgetMs: plan.c50RoundBudgetMs };
-    const c50 = await this.phase(`c${plan.c50Chats}`, 2, async (side, round) => {
+    const c50 = await this.alternate(`c${plan.c50Chats}`, 2, async (side, round) => {
       const turns = { first: 1 + round * perRound, count: perRound };
       if (side === 'baseline') return runConversations(senders.baseline, chats, turns, limits);
       // Chat i belongs to app i mod apps; each app's chats run side by side with the others'.
@@ -115,8 +105,28 @@ class PhaseRunner {
     return { c1, long, c50, lateLocalActivities: { ...this.lateLocalActivities } };
   }
 
+  /** One conversation per side, turn by turn (see `runInterleaved`), in `plan.blocks` parts. */
+  private async interleaved(name: string, conversation: string, baseline: TurnSender, turns: { first: number; count: number }): Promise<SidePair<PhaseResult>> {
+    const done: SidePair<PhaseResult[]> = { tessera: [], baseline: [] };
+    const lateBefore = this.log.lateLocalActivities;
+    const { blocks } = this.plan;
+    const perBlock = turns.count / blocks;
+    const limits: PhaseLimits = { turnDeadlineMs: this.plan.turnDeadlineMs, budgetMs: Number.POSITIVE_INFINITY };
+    for (let block = 0; block < blocks; block++) {
+      await this.settle();
+      const [tessera, bare] = await runInterleaved([this.senders.tessera, baseline], conversation, { first: turns.first + block * perBlock, count: perBlock }, limits);
+      done.tessera.push(tessera);
+      done.baseline.push(bare);
+      this.progress(name, `${block + 1}/${blocks}`, 'tessera', tessera);
+      this.progress(name, `${block + 1}/${blocks}`, 'baseline', bare);
+      this.leftBehind = { by: `${name} ${block + 1}/${blocks}`, abandoned: [...tessera.abandoned, ...bare.abandoned] };
+    }
+    this.lateLocalActivities[name] = this.log.lateLocalActivities - lateBefore;
+    return { tessera: mergePhases(done.tessera), baseline: mergePhases(done.baseline) };
+  }
+
   /** Runs `blocks` blocks per side, alternating which side goes first (T B, B T, T B, ...). */
-  private async phase(name: string, blocks: number, run: (side: Side, block: number) => Promise<PhaseResult>): Promise<SidePair<PhaseResult>> {
+  private async alternate(name: string, blocks: number, run: (side: Side, block: number) => Promise<PhaseResult>): Promise<SidePair<PhaseResult>> {
     const done: SidePair<PhaseResult[]> = { tessera: [], baseline: [] };
     const lateBefore = this.log.lateLocalActivities;
     for (let block = 0; block < blocks; block++) {

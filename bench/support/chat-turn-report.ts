@@ -104,7 +104,11 @@ export function reportChatTurn(results: ChatTurnResults, plan: ChatTurnPlan, und
 
   const c1 = comparison(results.c1, verdicts, 'c1');
   c1.rows.push(['errors', columns(String(c1.t.errors), String(c1.b.errors))]);
-  printTable(`concurrency 1: one chat, ${plan.c1Turns} sequential turns after ${plan.warmupTurns} warm-up (${plan.blocks} alternating blocks)`, c1.rows);
+  printTable(
+    `concurrency 1: one chat per side, ${plan.c1Turns} sequential turns after ${plan.warmupTurns} warm-up, Tessera and baseline turns interleaved; ` +
+      'throughput = turns / time spent sending',
+    c1.rows,
+  );
 
   const c50 = comparison(results.c50, verdicts, c50Name);
   c50.rows.push(
@@ -126,7 +130,7 @@ export function reportChatTurn(results: ChatTurnResults, plan: ChatTurnPlan, und
   const longT = growth(results.long.tessera, plan.edge);
   const longB = growth(results.long.baseline, plan.edge);
   const lastTurns = `${plan.longTurns - plan.edge + 1}-${plan.longTurns}`;
-  printTable(`long chat: ${plan.longTurns} sequential turns (Tessera continues as new every 100 turns; baseline: one run, no continue-as-new)`, [
+  printTable(`long chat: ${plan.longTurns} sequential turns, interleaved (Tessera continues as new every 100 turns; baseline: one run, no continue-as-new)`, [
     ['', columns('Tessera', 'baseline')],
     [`median turns 1-${plan.edge}`, columns(ms(longT.firstMs), ms(longB.firstMs))],
     [`median turns ${lastTurns}`, columns(ms(longT.lastMs), ms(longB.lastMs))],

@@ -41,7 +41,7 @@ export async function runConversations(
   turns: { first: number; count: number },
   limits: PhaseLimits,
 ): Promise<PhaseResult> {
-  const result: PhaseResult = { samples: [], wallMs: 0, errorMessages: [], unsent: 0, abandoned: [] };
+  const result = emptyResult();
   const started = performance.now();
   await Promise.all(
     conversations.map(async (conversation) => {
@@ -87,6 +87,53 @@ async function withDeadline(sending: Promise<void>, ms: number): Promise<{ ok: t
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Two senders on one conversation each, turn by turn: turn n of one side, then turn n of the other
+ * (the order flips every turn). Both sides then meet the same machine at the same moments, which
+ * matters when comparing a chat's first turns with its last ones. Each side's `wallMs` is the sum
+ * of its own turns, so its throughput is that of one user sending back to back.
+ */
+export async function runInterleaved(
+  senders: readonly [TurnSender, TurnSender],
+  conversation: string,
+  turns: { first: number; count: number },
+  limits: PhaseLimits,
+): Promise<[PhaseResult, PhaseResult]> {
+  const results: [PhaseResult, PhaseResult] = [emptyResult(), emptyResult()];
+  const stopped = [false, false];
+  for (let turn = turns.first; turn < turns.first + turns.count; turn++) {
+    const order = (turn - turns.first) % 2 === 0 ? [0, 1] : [1, 0];
+    for (const side of order) {
+      const sender = senders[side];
+      const result = results[side];
+      if (!sender || !result) continue;
+      if (stopped[side]) {
+        result.unsent++;
+        continue;
+      }
+      const sent = performance.now();
+      const sending = sender.send(conversation, turn);
+      const outcome = await withDeadline(sending, limits.turnDeadlineMs);
+      const ms = performance.now() - sent;
+      result.wallMs += ms;
+      if (outcome === TIMED_OUT) {
+        stopped[side] = true;
+        result.abandoned.push(sending.catch(() => undefined));
+        result.samples.push({ conversation, turn, ms, ok: false, timedOut: true });
+        result.errorMessages.push(`${sender.name} ${conversation} turn ${turn}: no reply within ${limits.turnDeadlineMs / 1000} s`);
+        continue;
+      }
+      result.samples.push({ conversation, turn, ms, ok: outcome.ok });
+      if (!outcome.ok) result.errorMessages.push(`${sender.name} ${conversation} turn ${turn}: ${outcome.message}`);
+    }
+  }
+  return results;
+}
+
+function emptyResult(): PhaseResult {
+  return { samples: [], wallMs: 0, errorMessages: [], unsent: 0, abandoned: [] };
 }
 
 export function mergePhases(results: readonly PhaseResult[]): PhaseResult {
