@@ -20,6 +20,7 @@ import { startWorkers } from '../workers/start-workers';
 import { loadWorkflowBundle } from '../workers/workflow-bundle';
 import { assertPortFree, type ChildService } from './child-service';
 import { readOrCreateSecret } from './dev-secrets';
+import { Teardown } from './teardown';
 import { startFerretDb, startRedisServer, startTemporalDevServer, toolPaths } from './embedded-services';
 import { startOfflineModel } from './offline-model';
 
@@ -34,30 +35,12 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
-/** Everything started so far, stopped in reverse order; used when start-up fails half-way too. */
-class Teardown {
-  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
-  add(name: string, run: () => Promise<unknown>): void {
-    this.steps.push({ name, run });
-  }
-  async run(log: Logger): Promise<void> {
-    for (const step of this.steps.reverse()) {
-      try {
-        await step.run();
-      } catch (error) {
-        log.warn({ err: error }, `stopping ${step.name} failed`);
-      }
-    }
-    this.steps.length = 0;
-  }
-}
-
 export async function startStack(config: Config, log: Logger): Promise<RunningStack> {
-  const teardown = new Teardown();
+  const teardown = new Teardown((step, error) => log.warn({ err: error }, `stopping ${step} failed`));
   try {
     return await start(config, log, teardown);
   } catch (error) {
-    await teardown.run(log);
+    await teardown.run();
     throw error;
   }
 }
@@ -187,6 +170,6 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
     adminKey,
     embedded,
     children: childProcesses,
-    stop: () => teardown.run(log),
+    stop: () => teardown.run(),
   };
 }
