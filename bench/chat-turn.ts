@@ -27,7 +27,7 @@ import { trackInFlight } from './support/in-flight';
 import { mergePhases, okLatencies, runConversations, runInterleaved, type PhaseLimits, type PhaseResult } from './support/measure';
 import { installQuietRuntime, type RuntimeLog } from './support/runtime-log';
 import { baselineSender, tesseraSender, type TurnSender } from './support/senders';
-import { Teardown } from './support/teardown';
+import { Teardown } from '../src/dev/teardown';
 import { openTesseraSide } from './support/tessera-side';
 import { startBenchWorkers } from './support/workers';
 
@@ -170,18 +170,24 @@ function parsePlan(argv: readonly string[]): ChatTurnPlan {
   return { ...plan, c50Apps: apps };
 }
 
+/** Set by Ctrl-C (or SIGTERM): the run is being stopped on purpose, not crashing. */
+let interrupted = false;
+
 async function main(): Promise<void> {
   const plan = parsePlan(process.argv.slice(2));
-  const teardown = new Teardown();
+  const teardown = new Teardown((step, error) =>
+    process.stderr.write(`stopping ${step} failed: ${error instanceof Error ? error.message : String(error)}\n`),
+  );
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-chat-turn-'));
   teardown.add('scratch directory', async () => fs.rmSync(scratch, { recursive: true, force: true }));
   // Ctrl-C: stop what was started, then leave (the phases in flight are abandoned).
-  const interrupted = (signal: NodeJS.Signals) => {
+  const interrupt = (signal: NodeJS.Signals) => {
+    interrupted = true;
     process.stderr.write(`\n${signal}: stopping...\n`);
     void teardown.run().finally(() => process.exit(130));
   };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   try {
     const log = installQuietRuntime();
     process.stderr.write(`starting Temporal dev server, FerretDB, Redis and the offline model (scratch: ${scratch})...\n`);
@@ -233,6 +239,8 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
+    // Stopped by a signal: the phases fail as their workers go away; that is not a crash.
+    if (interrupted) process.exit(130);
     console.error(error);
     process.exit(1);
   },

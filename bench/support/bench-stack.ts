@@ -8,7 +8,7 @@ import { freePort, type ChildService } from '../../src/dev/child-service';
 import { startFerretDb, startRedisServer, toolPaths } from '../../src/dev/embedded-services';
 import { startOfflineModel } from '../../src/dev/offline-model';
 import { startBenchTemporal } from './temporal-dev-server';
-import type { Teardown } from './teardown';
+import type { Teardown } from '../../src/dev/teardown';
 
 export interface BenchStack {
   temporalAddress: string;

@@ -22,6 +22,7 @@ export interface ChatTurnPlan {
   quick: boolean;
   warmupTurns: number;
   c1Turns: number;
+  /** Parts the one-chat phases are run (and reported) in; drained between parts. */
   blocks: number;
   c50Chats: number;
   c50Turns: number;

@@ -13,7 +13,7 @@ import { defaultStorageResolver, ensureMongoIndexes, MongoStores } from '../../s
 import { openRedis } from '../../src/stores/redis';
 import { loadTemplate } from '../../src/stores/templates';
 import type { BenchStack } from './bench-stack';
-import type { Teardown } from './teardown';
+import type { Teardown } from '../../src/dev/teardown';
 
 export interface TesseraSide {
   activities: ChatActivities;
