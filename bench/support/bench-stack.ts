@@ -5,9 +5,8 @@
  */
 import path from 'node:path';
 import { freePort, type ChildService } from '../../src/dev/child-service';
-import { startFerretDb, startRedisServer, toolPaths } from '../../src/dev/embedded-services';
+import { startFerretDb, startRedisServer, startTemporalDevServer, toolPaths } from '../../src/dev/embedded-services';
 import { startOfflineModel } from '../../src/dev/offline-model';
-import { startBenchTemporal } from './temporal-dev-server';
 import type { Teardown } from '../../src/dev/teardown';
 
 export interface BenchStack {
@@ -22,7 +21,13 @@ export async function startBenchStack(opts: { toolsDir: string; scratchDir: stri
   const tools = toolPaths(opts.toolsDir);
   const [temporalPort, mongoPort, redisPort] = [await freePort(), await freePort(), await freePort()];
   const settled = await Promise.allSettled<ChildService>([
-    startBenchTemporal({ binary: tools.temporal, dataDir: path.join(opts.scratchDir, 'temporal'), port: temporalPort }),
+    // Headless: the benchmark needs no Web UI.
+    startTemporalDevServer({
+      binary: tools.temporal,
+      dataDir: path.join(opts.scratchDir, 'temporal'),
+      port: temporalPort,
+      namespace: 'default',
+    }),
     startFerretDb({ binary: tools.ferretdb, dataDir: path.join(opts.scratchDir, 'mongo'), port: mongoPort }),
     startRedisServer({ binary: tools.redisServer, dataDir: opts.scratchDir, port: redisPort, persist: false }),
   ]);

@@ -5,10 +5,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../workflows/contract';
 import { startChildService, tcpAnswers, type ChildService } from './child-service';
 
-export const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
+const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
 
 export interface ToolPaths {
   temporal: string;
@@ -45,10 +46,12 @@ export async function startTemporalDevServer(opts: {
   binary: string;
   dataDir: string;
   port: number;
-  uiPort: number;
+  /** Web UI port; without one the server runs headless (benchmarks). */
+  uiPort?: number;
   namespace: string;
 }): Promise<ChildService> {
   assertTool(opts.binary, 'Temporal CLI');
+  const { uiPort } = opts;
   fs.mkdirSync(opts.dataDir, { recursive: true });
   const args = [
     'server',
@@ -57,8 +60,7 @@ export async function startTemporalDevServer(opts: {
     '127.0.0.1',
     '--port',
     String(opts.port),
-    '--ui-port',
-    String(opts.uiPort),
+    ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
     '--db-filename',
     path.join(opts.dataDir, 'temporal.sqlite'),
     '--namespace',
@@ -81,9 +83,12 @@ export async function startTemporalDevServer(opts: {
     args,
     ports: [
       { port: opts.port, setting: 'TEMPORAL_DEV_PORT' },
-      { port: opts.uiPort, setting: 'TEMPORAL_UI_PORT' },
+      ...(uiPort === undefined ? [] : [{ port: uiPort, setting: 'TEMPORAL_UI_PORT' }]),
     ],
-    ready: async () => (await tcpAnswers(opts.port)) && (await httpOk(`http://127.0.0.1:${opts.uiPort}/`)),
+    // The port opens before the frontend can serve: wait for a real RPC (and the UI, if any).
+    ready: async () =>
+      (await frontendAnswers(`127.0.0.1:${opts.port}`, opts.namespace)) &&
+      (uiPort === undefined || (await httpOk(`http://127.0.0.1:${uiPort}/`))),
     logFile: path.join(opts.dataDir, 'temporal.log'),
     readyTimeoutMs: 90_000,
   });
@@ -125,6 +130,17 @@ export async function startRedisServer(opts: {
     ready: () => tcpAnswers(opts.port),
     logFile: path.join(opts.dataDir, 'redis.log'),
   });
+}
+
+async function frontendAnswers(address: string, namespace: string): Promise<boolean> {
+  if (!(await tcpAnswers(Number(address.split(':')[1])))) return false;
+  const connection = await Connection.connect({ address, connectTimeout: 1000 });
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+    return true;
+  } finally {
+    await connection.close();
+  }
 }
 
 async function httpOk(url: string): Promise<boolean> {
