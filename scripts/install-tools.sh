@@ -38,12 +38,37 @@ if ! stamp_ok "$TOOLS/bin/temporal" "$TEMPORAL_CLI_VERSION"; then
   echo "$TEMPORAL_CLI_VERSION" > "$TOOLS/bin/temporal.version"
 fi
 
-# FerretDB (MongoDB wire protocol on SQLite), through the small wrapper in tools/ferretdb.
-FERRET_STAMP="$FERRETDB_VERSION-$(cat tools/ferretdb/main.go tools/ferretdb/go.sum | cksum | cut -d' ' -f1)"
+# PostgreSQL from Debian: FerretDB's storage. The embedded stack runs it as a child process.
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing PostgreSQL from Debian"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  else
+    say "missing prerequisite PostgreSQL: install it (Debian: sudo apt-get install -y postgresql) or set MONGODB_URI"
+    exit 1
+  fi
+fi
+
+# FerretDB (MongoDB wire protocol on PostgreSQL), through the small wrapper in tools/ferretdb,
+# built against FerretDB's module source with tools/ferretdb/patches applied.
+FERRET_STAMP="$FERRETDB_VERSION-$(cat tools/ferretdb/main.go tools/ferretdb/go.sum tools/ferretdb/patches/*.patch | cksum | cut -d' ' -f1)"
 if ! stamp_ok "$TOOLS/bin/ferretdb" "$FERRET_STAMP"; then
   need go "install Go >= 1.24 (https://go.dev/dl) to build FerretDB"
-  say "building FerretDB $FERRETDB_VERSION"
-  (cd tools/ferretdb && GOFLAGS='-buildvcs=false -mod=readonly' go build -o "$TOOLS/bin/ferretdb" .)
+  need patch "install patch (Debian: apt-get install -y patch)"
+  say "building FerretDB $FERRETDB_VERSION (patched)"
+  BUILD="$TOOLS/build/ferretdb"
+  rm -rf "$BUILD"
+  mkdir -p "$BUILD"
+  cp tools/ferretdb/main.go tools/ferretdb/go.mod tools/ferretdb/go.sum "$BUILD/"
+  SRC=$(cd tools/ferretdb && GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$SRC" ] || { say "could not download FerretDB $FERRETDB_VERSION's source"; exit 1; }
+  cp -r "$SRC" "$BUILD/FerretDB"
+  chmod -R u+w "$BUILD/FerretDB"
+  for p in tools/ferretdb/patches/*.patch; do patch -s -p1 -d "$BUILD/FerretDB" < "$p"; done
+  (cd "$BUILD" && go mod edit -replace "github.com/FerretDB/FerretDB=./FerretDB" &&
+    GOFLAGS='-buildvcs=false -mod=readonly' go build -o "$TOOLS/bin/ferretdb" .)
+  rm -rf "$BUILD"
   echo "$FERRET_STAMP" > "$TOOLS/bin/ferretdb.version"
 fi
 

@@ -1,5 +1,5 @@
 /**
- * Starts the real services once per test run, on free loopback ports, and hands their addresses to
+ * Starts the real services once per test run (FerretDB on PostgreSQL, Redis, the offline model), on free loopback ports, and hands their addresses to
  * the test files through `inject('services')`. Each test file then takes its own Mongo database,
  * Redis key prefix and chDB directory (see test/support/services.ts).
  *
@@ -27,6 +27,8 @@ export default async function setup(project: TestProject) {
   const toolsDir = path.resolve(__dirname, '..', '.tools');
   const tools = toolPaths(toolsDir);
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-test-'));
+  // PostgreSQL (under FerretDB) runs as the `postgres` user when tests run as root: let it in.
+  fs.chmodSync(runDir, 0o755);
   const started: { stop(): Promise<void> }[] = [];
   const stopAll = async () => {
     await Promise.allSettled(started.map((service) => service.stop()));

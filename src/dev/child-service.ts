@@ -34,6 +34,12 @@ export interface ChildServiceSpec {
   /** File that receives the child's stdout and stderr. */
   logFile: string;
   env?: NodeJS.ProcessEnv;
+  /** Run as another user (a root parent starting a server that refuses root). */
+  uid?: number;
+  gid?: number;
+  cwd?: string;
+  /** The signal that asks the service to stop (SIGTERM by default; SIGKILL after 8 s). */
+  stopSignal?: NodeJS.Signals;
 }
 
 export interface ChildService {
@@ -86,6 +92,9 @@ export async function startChildService(spec: ChildServiceSpec): Promise<ChildSe
   const child = spawn(spec.command, spec.args, {
     stdio: ['ignore', log, log],
     env: spec.env,
+    ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
+    ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
+    ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {}),
   });
   fs.closeSync(log);
 
@@ -103,7 +112,7 @@ export async function startChildService(spec: ChildServiceSpec): Promise<ChildSe
 
   const stop = async () => {
     if (exited || child.exitCode !== null) return;
-    child.kill('SIGTERM');
+    child.kill(spec.stopSignal ?? 'SIGTERM');
     const killed = await Promise.race([exit.then(() => true), sleep(8000).then(() => false)]);
     if (!killed) {
       child.kill('SIGKILL');

@@ -1,13 +1,14 @@
 /**
  * The embedded stack's child processes: Temporal dev server (with Web UI and Tessera's search
- * attributes), FerretDB on SQLite, and redis-server. Used by `npm start` and the test harness.
+ * attributes), FerretDB on PostgreSQL, and redis-server. Used by `npm start` and the test harness.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../workflows/contract';
-import { startChildService, tcpAnswers, type ChildService } from './child-service';
+import { assertPortFree, startChildService, tcpAnswers, type ChildService } from './child-service';
+import { startPostgres } from './embedded-postgres';
 
 const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
 
@@ -94,20 +95,36 @@ export async function startTemporalDevServer(opts: {
   });
 }
 
+/**
+ * The embedded MongoDB: PostgreSQL (its storage) and FerretDB in front of it, as one service that
+ * stops in the right order. FerretDB is the patched build of tools/ferretdb, whose equality filters
+ * use the collections' indexes (see docs/design-notes.md).
+ */
 export async function startFerretDb(opts: { binary: string; dataDir: string; port: number }): Promise<ChildService> {
   assertTool(opts.binary, 'FerretDB');
-  const sqliteDir = path.join(opts.dataDir, 'ferretdb');
-  fs.mkdirSync(sqliteDir, { recursive: true });
-  return startChildService({
-    name: 'FerretDB',
-    command: opts.binary,
-    // WAL with synchronous=NORMAL: a commit survives any process crash, only a power cut may lose
-    // the last ones; it halves write latency for the embedded stack (production uses MongoDB).
-    args: ['--listen-addr', `127.0.0.1:${opts.port}`, '--sqlite-url', `file:${sqliteDir}/?_pragma=synchronous(normal)`],
-    ports: [{ port: opts.port, setting: 'FERRETDB_PORT' }],
-    ready: () => tcpAnswers(opts.port),
-    logFile: path.join(opts.dataDir, 'ferretdb.log'),
-  });
+  await assertPortFree(opts.port, 'FERRETDB_PORT', 'FerretDB');
+  const postgres = await startPostgres({ dataDir: opts.dataDir });
+  try {
+    const ferret = await startChildService({
+      name: 'FerretDB',
+      command: opts.binary,
+      args: ['--listen-addr', `127.0.0.1:${opts.port}`, '--handler', 'postgresql', '--postgresql-url', postgres.url],
+      ports: [{ port: opts.port, setting: 'FERRETDB_PORT' }],
+      ready: () => tcpAnswers(opts.port),
+      logFile: path.join(opts.dataDir, 'ferretdb.log'),
+    });
+    return {
+      name: 'FerretDB (on PostgreSQL)',
+      process: ferret.process,
+      async stop() {
+        await ferret.stop();
+        await postgres.stop();
+      },
+    };
+  } catch (error) {
+    await postgres.stop();
+    throw error;
+  }
 }
 
 export async function startRedisServer(opts: {

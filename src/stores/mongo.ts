@@ -2,7 +2,7 @@
  * MongoDB connection, per-app storage resolution and the indexes Tessera's queries rely on.
  * Runs unchanged on MongoDB and on FerretDB (no transactions, no change streams).
  */
-import { MongoClient, type Db, type IndexDescription } from 'mongodb';
+import { MongoClient, type Db, type IndexDescription, type MongoClientOptions } from 'mongodb';
 
 export interface StorageLocation {
   uri: string;
@@ -24,7 +24,11 @@ export function defaultStorageResolver(location: StorageLocation): ResolveStorag
 export class MongoStores {
   private readonly clients = new Map<string, Promise<MongoClient>>();
 
-  constructor(readonly resolveStorage: ResolveStorage) {}
+  /** `clientOptions` are added to every client (tests turn on command monitoring). */
+  constructor(
+    readonly resolveStorage: ResolveStorage,
+    private readonly clientOptions: MongoClientOptions = {},
+  ) {}
 
   async dbFor(appId: string): Promise<Db> {
     const { uri, db } = this.resolveStorage(appId);
@@ -34,7 +38,7 @@ export class MongoStores {
   async client(uri: string): Promise<MongoClient> {
     let client = this.clients.get(uri);
     if (!client) {
-      client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: 'tessera' }).connect();
+      client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: 'tessera', ...this.clientOptions }).connect();
       this.clients.set(uri, client);
       client.catch(() => this.clients.delete(uri));
     }

@@ -1,9 +1,10 @@
-// Command ferretdb runs FerretDB's embeddable server with the SQLite backend.
+// Command ferretdb runs FerretDB's embeddable server (v1.24.2), on PostgreSQL by default.
 //
 // Tessera builds this small wrapper instead of FerretDB's own command because
 // that command refuses to start when built from the module proxy (it expects a
 // version file generated in FerretDB's own checkout). The embeddable package is
-// the same server.
+// the same server. scripts/install-tools.sh builds it against FerretDB's source
+// with the patches in ./patches applied (see docs/design-notes.md).
 package main
 
 import (
@@ -20,7 +21,9 @@ import (
 
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
-	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite data directory as a file: URI ending in /")
+	handler := flag.String("handler", "postgresql", "backend: postgresql or sqlite")
+	postgresURL := flag.String("postgresql-url", "", "PostgreSQL URL (postgresql handler)")
+	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite data directory as a file: URI ending in / (sqlite handler)")
 	logLevel := flag.String("log-level", "error", "debug, info, warn or error")
 	flag.Parse()
 
@@ -32,10 +35,11 @@ func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: *sqliteURL,
+		Listener:      ferretdb.ListenerConfig{TCP: *listen},
+		Logger:        logger,
+		Handler:       *handler,
+		PostgreSQLURL: *postgresURL,
+		SQLiteURL:     *sqliteURL,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
