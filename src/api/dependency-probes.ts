@@ -8,13 +8,15 @@ import type { DependencyProbe } from './health';
 export interface ProbeTargets {
   temporal: Connection;
   mongo: () => Promise<Db>;
-  clickhouse: ClickHouseStore;
   redis: Redis;
-  llm: { baseUrl: string; apiKey?: string };
+  /** Probed only where this process uses them (an API-only process has neither). */
+  clickhouse?: ClickHouseStore;
+  llm?: { baseUrl: string; apiKey?: string };
 }
 
 export function dependencyProbes(targets: ProbeTargets): DependencyProbe[] {
-  return [
+  const { clickhouse, llm } = targets;
+  const probes: (DependencyProbe | false)[] = [
     {
       name: 'temporal',
       check: async () => {
@@ -27,10 +29,10 @@ export function dependencyProbes(targets: ProbeTargets): DependencyProbe[] {
         await (await targets.mongo()).command({ ping: 1 });
       },
     },
-    {
+    clickhouse !== undefined && {
       name: 'clickhouse',
       check: async () => {
-        const result = await targets.clickhouse.client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' });
+        const result = await clickhouse.client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' });
         await result.json();
       },
     },
@@ -41,12 +43,12 @@ export function dependencyProbes(targets: ProbeTargets): DependencyProbe[] {
         if (pong !== 'PONG') throw new Error(`unexpected PING answer: ${pong}`);
       },
     },
-    {
+    llm !== undefined && {
       name: 'llm',
       check: async () => {
         // Listing models is cheap, needs no tokens, and proves the endpoint and key work.
-        const response = await fetch(`${targets.llm.baseUrl.replace(/\/$/, '')}/models`, {
-          headers: targets.llm.apiKey ? { authorization: `Bearer ${targets.llm.apiKey}` } : {},
+        const response = await fetch(`${llm.baseUrl.replace(/\/$/, '')}/models`, {
+          headers: llm.apiKey ? { authorization: `Bearer ${llm.apiKey}` } : {},
           signal: AbortSignal.timeout(2000),
         });
         if (!response.ok) throw new Error(`GET /models answered ${response.status}`);
@@ -54,4 +56,5 @@ export function dependencyProbes(targets: ProbeTargets): DependencyProbe[] {
       },
     },
   ];
+  return probes.filter((probe): probe is DependencyProbe => probe !== false);
 }

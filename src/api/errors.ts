@@ -3,6 +3,7 @@
  * handler that maps validation failures, known HTTP errors and everything else onto it.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
 
 export class HttpError extends Error {
@@ -29,6 +30,21 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     if (error instanceof HttpError) {
       void reply.headers(error.headers).status(error.statusCode).send(errorBody(error.code, error.message, error.details));
+      return;
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const where = error.validationContext ?? 'request';
+      const details = error.validation.map((issue) => ({
+        in: where,
+        path: issue.instancePath,
+        message: issue.message,
+      }));
+      void reply.status(400).send(errorBody('invalid_request', `invalid ${where}: ${details[0]?.path || '(root)'} ${details[0]?.message ?? ''}`.trim(), details));
+      return;
+    }
+    if (isResponseSerializationError(error)) {
+      request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');
+      void reply.status(500).send(errorBody('internal', 'internal error'));
       return;
     }
     if (error instanceof ZodError) {

@@ -1,25 +1,92 @@
 /**
- * The HTTP API (Fastify). Routes are registered by feature; every body is validated with zod and
- * every error leaves in the `{"error": {...}}` shape.
+ * The HTTP API (Fastify). Every route declares zod schemas for what it accepts and returns; the
+ * same schemas validate requests and generate the OpenAPI 3.1 document (`/v1/openapi.json`, read
+ * at `/docs`). Every response carries the request id, and every log line of a request names it.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { DependencyProbe } from './health';
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
 import { installErrorHandler } from './errors';
+import type { DependencyProbe } from './health';
+import { appRoutes } from './routes/apps';
+import { chatRoutes } from './routes/chats';
 import { healthRoutes } from './routes/health';
+import { sessionRoutes } from './routes/sessions';
+import { streamRoutes } from './routes/streams';
+import type { ApiRuntime } from './runtime';
 
 export interface ApiDeps {
   probes: DependencyProbe[];
   logLevel: string;
+  /** Log through this logger instead of a new one (the launcher shares its own). */
+  logger?: Logger;
+  /** The services behind the v1 routes; without them only health and the API document are served. */
+  runtime?: ApiRuntime;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit?: number;
 }
+
+export const DEFAULT_BODY_LIMIT = 256 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: deps.logLevel },
-    bodyLimit: 1024 * 1024,
-    disableRequestLogging: deps.logLevel !== 'debug' && deps.logLevel !== 'trace',
+    ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: { level: deps.logLevel } }),
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    logController: new LogController({
+      requestIdLogLabel: 'request_id',
+      disableRequestLogging: deps.logLevel !== 'debug' && deps.logLevel !== 'trace',
+    }),
+    // A caller's own request id is kept when it is sane, so its logs and ours line up.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 200 },
   });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tessera API',
+        version: '1',
+        description: 'Durable multi-tenant AI chat on Temporal. Errors are `{"error": {"code", "message", "details"?}}`.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An app key, a runtime token or the admin key' },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   healthRoutes(app, deps.probes);
+  if (deps.runtime) {
+    const runtime = deps.runtime;
+    await app.register(async (scope) => {
+      appRoutes(scope, runtime);
+      sessionRoutes(scope, runtime);
+      chatRoutes(scope, runtime);
+      streamRoutes(scope, runtime);
+    });
+  }
   await app.ready();
   return app;
 }

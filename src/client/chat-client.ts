@@ -48,6 +48,11 @@ export interface SendChatMessage extends ChatRefInput {
   actor?: ActorContext;
 }
 
+export interface SubmittedTurn {
+  turnId: string;
+  reply: Promise<TurnReply>;
+}
+
 /** A turn the session refused or could not finish, with the reason as a stable code. */
 export class ChatTurnError extends Error {
   constructor(
@@ -71,25 +76,41 @@ export class ChatClient {
 
   /** Sends one user message, starting or resuming the chat's workflow, and returns the reply. */
   async sendMessage(message: SendChatMessage): Promise<TurnReply> {
+    return (await this.submit(message)).reply;
+  }
+
+  /**
+   * Sends one user message and resolves once the session has accepted it (its validator passed);
+   * `reply` settles when the turn ends. A refusal rejects with a `ChatTurnError`.
+   */
+  async submit(message: SendChatMessage): Promise<SubmittedTurn> {
     const turnId = message.turnId ?? message.messageId ?? randomUUID();
     const lane = this.laneFor(message);
     await lane.inFlight.enter();
+    let update: WorkflowUpdateHandle<TurnReply>;
     try {
       // Sends are admitted one at a time until the workflow has accepted each, so concurrent
       // messages to one chat are queued in the order they were sent.
       await lane.sending.enter();
-      let update: WorkflowUpdateHandle<TurnReply>;
       try {
         update = await withUpdateLimitRetry(() => this.startTurn(message, turnId));
       } finally {
         lane.sending.leave();
       }
-      return await update.result();
     } catch (error) {
-      throw asTurnError(error);
-    } finally {
       lane.inFlight.leave();
+      throw asTurnError(error);
     }
+    const reply = update.result().then(
+      (result) => result,
+      (error: unknown) => Promise.reject(asTurnError(error)),
+    );
+    // The lane counts the Update until it ends, whether or not anyone awaits the reply.
+    void reply.then(
+      () => lane.inFlight.leave(),
+      () => lane.inFlight.leave(),
+    );
+    return { turnId, reply };
   }
 
   /** Starts the chat's workflow if it is not running (no message). */

@@ -3,10 +3,11 @@
  * address is configured for them), chDB, workers and API in-process.
  */
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import { createApiRuntime } from '../api/build-runtime';
 import { buildApi } from '../api/server';
 import { dependencyProbes } from '../api/dependency-probes';
 import { openClickHouse } from '../stores/clickhouse';
@@ -150,8 +151,11 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
   workers.done.catch((error: unknown) => log.error({ err: error }, 'a worker stopped with an error'));
 
   const adminKey = config.TESSERA_ADMIN_KEY ?? readOrCreateSecret(dataDir, 'admin-key', 'tsa_');
+  const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const api = await buildApi({
     logLevel: config.LOG_LEVEL,
+    logger: log,
+    bodyLimit: config.TESSERA_BODY_LIMIT_BYTES,
     probes: dependencyProbes({
       temporal: connection,
       mongo: () => mongo.dbFor('_system'),
@@ -159,12 +163,24 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
       redis,
       llm,
     }),
+    runtime: createApiRuntime({
+      temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+      mongo,
+      redis,
+      secrets: {
+        adminKey,
+        jwtSecret: config.TESSERA_JWT_SECRET ?? readOrCreateSecret(dataDir, 'jwt-secret'),
+        keyPepper: config.TESSERA_KEY_PEPPER ?? readOrCreateSecret(dataDir, 'key-pepper'),
+      },
+      templatesDir: path.resolve(config.TESSERA_TEMPLATES_DIR),
+      publicUrl,
+    }),
   });
   teardown.add('API', () => api.close());
   await api.listen({ host: config.HOST, port: config.PORT });
 
   return {
-    apiUrl: `http://${config.HOST}:${config.PORT}`,
+    apiUrl: publicUrl,
     webUiUrl: config.TEMPORAL_ADDRESS ? undefined : `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`,
     temporalAddress,
     adminKey,

@@ -85,6 +85,13 @@ export class ChatRepository {
     return this.sessions.findOne({ chat_id: chatId }, { projection: { _id: 0 } });
   }
 
+  /** A user's chats, most recently updated first (the `(app_id, user_id, updated_at)` index). */
+  async recentSessions(userId: string, page: { limit: number; before?: Date }): Promise<ChatSessionDoc[]> {
+    const filter: Filter<ChatSessionDoc> = { user_id: userId };
+    if (page.before) filter.updated_at = { $lt: page.before };
+    return this.sessions.find<ChatSessionDoc>(filter, { sort: { updated_at: -1 }, limit: page.limit, projection: { _id: 0 } });
+  }
+
   /** Raises `next_seq` to at least `atLeast` (never lowers it). */
   async bumpNextSeq(chatId: string, atLeast: number, now: Date): Promise<void> {
     await this.sessions.updateOne({ chat_id: chatId }, { $max: { next_seq: atLeast }, $set: { updated_at: now } });
@@ -169,6 +176,15 @@ export class ChatRepository {
       { chat_id: chatId, seq: { $gt: afterSeq } },
       { sort: { seq: 1 }, limit, projection: { _id: 0 } },
     );
+  }
+
+  /** The turn's final answer (its last assistant message that asked for no tool), if it has one. */
+  async finalReply(chatId: string, turnId: string): Promise<ChatMessageDoc | null> {
+    const [last] = await this.messages.find<ChatMessageDoc>(
+      { chat_id: chatId, turn_id: turnId, role: 'assistant', status: 'complete' },
+      { sort: { seq: -1 }, limit: 1, projection: { _id: 0 } },
+    );
+    return last && (last.tool_calls ?? []).length === 0 ? last : null;
   }
 
   async setTurnStatus(chatId: string, turnId: string, status: MessageStatus): Promise<number> {

@@ -28,6 +28,11 @@ export class UsageRepository {
     return this.events.findOne({ event_id: eventId }, { projection: { _id: 0 } });
   }
 
+  /** One turn's usage events (one per LLM call). */
+  async forTurn(chatId: string, turnId: string): Promise<UsageEventDoc[]> {
+    return this.events.find<UsageEventDoc>({ chat_id: chatId, turn_id: turnId }, { sort: { step: 1 }, projection: { _id: 0 } });
+  }
+
   /** A chat's usage events in time order. */
   async forChat(chatId: string): Promise<UsageEventDoc[]> {
     return this.events.find<UsageEventDoc>({ chat_id: chatId }, { sort: { ts: 1, step: 1 }, projection: { _id: 0 } });

@@ -8,6 +8,7 @@ import type OpenAI from 'openai';
 import type { ActorContext, AuditAction, AuditEventInput } from '../../domain/audit';
 import type { ChatRef } from '../../domain/chat';
 import type { PriceBook } from '../../domain/pricing';
+import { Admission } from '../../stores/admission';
 import { AppCounters } from '../../stores/app-counters';
 import { AuditRepository } from '../../stores/audit-repository';
 import { ChatEvents } from '../../stores/chat-events';
@@ -39,12 +40,15 @@ export interface AuditEntry {
 export class ChatActivityContext {
   readonly events: ChatEvents;
   readonly counters: AppCounters;
+  /** The API's admission slots: a turn gives its slot back when it ends. */
+  readonly admission: Admission;
   readonly auditLog: AuditRepository;
   readonly now: () => Date;
 
   constructor(readonly deps: ChatActivityDeps) {
     this.events = new ChatEvents(deps.redis);
     this.counters = new AppCounters(deps.redis);
+    this.admission = new Admission(deps.redis);
     this.auditLog = new AuditRepository(deps.mongo);
     this.now = deps.now ?? (() => new Date());
   }

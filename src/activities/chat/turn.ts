@@ -51,6 +51,7 @@ export function turnActivities(ctx: ChatActivityContext) {
           { active_runs: -1, ...(failed ? { errors: 1 } : {}) },
           { dedupId: turnKeys.endedCount(args, args.turnId), at: now },
         ),
+        ctx.admission.release(args.appId, args.turnId),
       ]);
       await ctx.events.publishOnce(
         args,
@@ -88,7 +89,10 @@ export function turnActivities(ctx: ChatActivityContext) {
         data: { status: args.mode },
       });
       // Same dedup id as finishTurn: the run is counted out exactly once, whoever comes first.
-      await ctx.counters.increment(args.appId, { active_runs: -1 }, { dedupId: turnKeys.endedCount(args, args.turnId), at: now });
+      await Promise.all([
+        ctx.counters.increment(args.appId, { active_runs: -1 }, { dedupId: turnKeys.endedCount(args, args.turnId), at: now }),
+        ctx.admission.release(args.appId, args.turnId),
+      ]);
     },
   };
 }

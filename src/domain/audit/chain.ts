@@ -9,11 +9,22 @@ import { canonicalJson } from './canonical-json';
 export const AUDIT_ACTIONS = ['create', 'read', 'update', 'delete', 'llm_interaction'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
+/** How a caller proved who it is. */
+export type ActorVia = 'admin_key' | 'app_key' | 'runtime_token' | 'identity_provider' | 'system';
+
+/** Who did something: every audit entry carries one. The optional fields are set when known
+ * (an app's identity provider supplies email and tenant; a request its id). */
 export interface ActorContext {
   actor_id: string;
   roles: string[];
   app_id: string;
+  email?: string;
+  tenant?: string;
+  via?: ActorVia;
+  request_id?: string;
 }
+
+const OPTIONAL_ACTOR_FIELDS = ['email', 'tenant', 'via', 'request_id'] as const;
 
 export interface AuditEventInput {
   event_id: string;
@@ -103,13 +114,23 @@ function auditEventHash(prevHash: string, event: AuditEventInput & { seq: number
   return createHash('sha256').update(`${prevHash}\n${canonicalJson(event)}`, 'utf8').digest('hex');
 }
 
+/** The actor's declared fields; absent optional ones stay absent, so older entries hash as before. */
+function hashedActor(actor: ActorContext): ActorContext {
+  const fields: ActorContext = { actor_id: actor.actor_id, roles: [...actor.roles], app_id: actor.app_id };
+  for (const key of OPTIONAL_ACTOR_FIELDS) {
+    const value = actor[key];
+    if (value !== undefined && value !== null) Object.assign(fields, { [key]: value });
+  }
+  return fields;
+}
+
 /** Exactly the declared fields: whatever else a store adds to a row (`_id`, ...) is not hashed. */
 function hashedFields(input: AuditEventInput): AuditEventInput {
   const fields: AuditEventInput = {
     event_id: input.event_id,
     app_id: input.app_id,
     ts: input.ts,
-    actor: { actor_id: input.actor.actor_id, roles: [...input.actor.roles], app_id: input.actor.app_id },
+    actor: hashedActor(input.actor),
     action: input.action,
     resource: { type: input.resource.type, id: input.resource.id },
     outcome: input.outcome,

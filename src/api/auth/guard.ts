@@ -1,0 +1,52 @@
+/**
+ * Route guards: a `preHandler` that authenticates the caller for the kinds a route admits and
+ * leaves it on the request (`request.caller`), and the refusal path every tenancy check shares.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { HttpError } from '../errors';
+import type { ApiRuntime } from '../runtime';
+import { authenticate, type AuthOptions, type Caller, type CallerKind } from './caller';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+export function guard(runtime: ApiRuntime, kinds: readonly CallerKind[], options: AuthOptions = {}): preHandlerAsyncHookHandler {
+  return async (request) => {
+    request.caller = await authenticate(request, runtime, kinds, options);
+  };
+}
+
+export function callerOf(request: FastifyRequest): Caller {
+  if (!request.caller) throw new Error(`route ${request.routeOptions.url ?? request.url} has no guard`);
+  return request.caller;
+}
+
+/**
+ * Refuses a caller that reached for something outside its reach, and audits the refusal in the
+ * caller's own app (who tried what). Another tenant's resource is reported as not found, never as
+ * forbidden, so its existence does not leak.
+ */
+export async function refuse(
+  runtime: ApiRuntime,
+  request: FastifyRequest,
+  resource: { type: string; id: string },
+  reason: string,
+): Promise<never> {
+  const caller = callerOf(request);
+  const appId = caller.kind === 'admin' ? '_system' : caller.appId;
+  await runtime.audit.appendAuditEvent({
+    event_id: `audit:refusal:${randomUUID()}`,
+    app_id: appId,
+    ts: runtime.now().toISOString(),
+    actor: caller.actor,
+    action: 'read',
+    resource,
+    outcome: 'failure',
+    details: { reason, method: request.method, route: request.routeOptions.url ?? '', request_id: String(request.id) },
+  });
+  throw new HttpError(404, 'not_found', `${resource.type.replace('_', ' ')} '${resource.id}' not found`);
+}

@@ -1,0 +1,71 @@
+/**
+ * An API-only process: serves the HTTP API against external Temporal, MongoDB and Redis (set by
+ * `TEMPORAL_ADDRESS`, `MONGODB_URI`, `REDIS_URL`), with no workers and no embedded services. Run
+ * several behind a load balancer; admission and streams are shared through Redis, so they agree.
+ */
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import { loadConfigOrExit, type Config } from '../config';
+import { readOrCreateSecret } from '../dev/dev-secrets';
+import { defaultStorageResolver, MongoStores } from '../stores/mongo';
+import { openRedis } from '../stores/redis';
+import { createApiRuntime } from './build-runtime';
+import { dependencyProbes } from './dependency-probes';
+import { buildApi } from './server';
+
+function required(config: Config, name: 'TEMPORAL_ADDRESS' | 'MONGODB_URI' | 'REDIS_URL'): string {
+  const value = config[name];
+  if (!value) {
+    process.stderr.write(`tessera-api: ${name} must be set (an API-only process starts no embedded services)\n`);
+    process.exit(78);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = pino({ level: config.LOG_LEVEL, base: { service: 'tessera-api', pid: process.pid } });
+  const temporalAddress = required(config, 'TEMPORAL_ADDRESS');
+  const mongo = new MongoStores(defaultStorageResolver({ uri: required(config, 'MONGODB_URI'), db: config.MONGODB_DB }));
+  const redis = openRedis(required(config, 'REDIS_URL'));
+  const connection = await Connection.connect({ address: temporalAddress });
+  const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
+  const secret = (value: string | undefined, name: string, prefix = '') => value ?? readOrCreateSecret(config.dataDir, name, prefix);
+
+  const api = await buildApi({
+    logLevel: config.LOG_LEVEL,
+    logger: log,
+    bodyLimit: config.TESSERA_BODY_LIMIT_BYTES,
+    probes: dependencyProbes({ temporal: connection, mongo: () => mongo.dbFor('_system'), redis }),
+    runtime: createApiRuntime({
+      temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+      mongo,
+      redis,
+      secrets: {
+        adminKey: secret(config.TESSERA_ADMIN_KEY, 'admin-key', 'tsa_'),
+        jwtSecret: secret(config.TESSERA_JWT_SECRET, 'jwt-secret'),
+        keyPepper: secret(config.TESSERA_KEY_PEPPER, 'key-pepper'),
+      },
+      templatesDir: path.resolve(config.TESSERA_TEMPLATES_DIR),
+      publicUrl,
+    }),
+  });
+  await api.listen({ host: config.HOST, port: config.PORT });
+  const address = api.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  // One line a supervisor (or a test) can wait for.
+  process.stdout.write(`tessera-api listening on http://${config.HOST}:${port}\n`);
+
+  const stop = async () => {
+    await api.close();
+    await connection.close();
+    await mongo.close();
+    redis.disconnect();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+void main();

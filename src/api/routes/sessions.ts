@@ -1,0 +1,96 @@
+/**
+ * The session broker: `POST /v1/sessions` gives a browser the three things it needs for a chat (where
+ * to stream from, and a short-lived token scoped to this app, user and chat), and `GET /v1/chats`
+ * lists a user's recent chats.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { chatListQuery, chatListView, sessionBody, sessionView } from '../../domain/api/chats';
+import { errorResponses } from '../../domain/api/errors';
+import { TemplateError } from '../../stores/templates';
+import { callerOf, guard, refuse } from '../auth/guard';
+import { chatRepository, chatView } from '../chat-access';
+import { HttpError } from '../errors';
+import type { ApiRuntime } from '../runtime';
+
+const tags = ['sessions'];
+
+export function sessionRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
+
+  app.post('/v1/sessions', {
+    preHandler: guard(runtime, ['app']),
+    schema: {
+      tags,
+      summary: 'Start or resume a chat; returns its stream URLs and a runtime token for the browser',
+      body: sessionBody,
+      response: { 200: sessionView, ...errorResponses(400, 401, 403, 409, 503) },
+    },
+  }, async (request) => {
+    const caller = callerOf(request);
+    if (caller.kind !== 'app') throw new HttpError(403, 'forbidden', 'sessions are started with an app key');
+    const { user_id: userId } = request.body;
+    const chatId = request.body.chat_id ?? `c_${randomBytes(12).toString('base64url')}`;
+    const template = loadTemplate(runtime, request.body.template);
+    const repo = chatRepository(runtime, caller.appId);
+    const { session } = await repo.openSession({ chatId, userId, template: template.name, now: runtime.now() });
+    if (session.user_id !== userId) {
+      await refuse(runtime, request, { type: 'chat', id: chatId }, `chat belongs to another user`);
+    }
+    if (session.template !== template.name) {
+      throw new HttpError(409, 'template_mismatch', `chat '${chatId}' uses template '${session.template}', not '${template.name}'`);
+    }
+    // A session closed on request stays closed; one closed for inactivity resumes with its workflow.
+    const closedForGood = session.status === 'closed' && session.closed_reason !== 'inactivity';
+    if (!closedForGood) {
+      await runtime.chats.ensureSession({ appId: caller.appId, chatId, userId, template });
+    }
+    const { token, expiresAt } = await runtime.runtimeTokens.issue({ appId: caller.appId, userId, chatId });
+    const base = runtime.publicUrl.replace(/\/$/, '');
+    return {
+      chat_id: chatId,
+      sse_url: `${base}/v1/chats/${chatId}/events`,
+      ws_url: `${base.replace(/^http/, 'ws')}/v1/chats/${chatId}/ws`,
+      runtime_token: token,
+      expires_at: expiresAt.toISOString(),
+      status: closedForGood ? 'closed' : 'active',
+    } as const;
+  });
+
+  app.get('/v1/chats', {
+    preHandler: guard(runtime, ['app', 'runtime']),
+    schema: {
+      tags,
+      summary: "A user's recent chats, newest first",
+      querystring: chatListQuery,
+      response: { 200: chatListView, ...errorResponses(400, 401, 403) },
+    },
+  }, async (request) => {
+    const caller = callerOf(request);
+    if (caller.kind === 'admin') throw new HttpError(403, 'forbidden', 'chats are listed with an app key or a runtime token');
+    const userId = caller.kind === 'runtime' ? caller.userId : request.query.user_id;
+    if (!userId) throw new HttpError(400, 'invalid_request', 'user_id is required with an app key');
+    if (caller.kind === 'runtime' && request.query.user_id !== undefined && request.query.user_id !== caller.userId) {
+      await refuse(runtime, request, { type: 'user', id: request.query.user_id }, 'runtime token is scoped to another user');
+    }
+    const sessions = await chatRepository(runtime, caller.appId).recentSessions(userId, {
+      limit: request.query.limit,
+      ...(request.query.before ? { before: new Date(request.query.before) } : {}),
+    });
+    const last = sessions.at(-1);
+    return {
+      chats: sessions.map(chatView),
+      next_before: sessions.length === request.query.limit && last ? last.updated_at.toISOString() : null,
+    };
+  });
+}
+
+function loadTemplate(runtime: ApiRuntime, name: string) {
+  try {
+    return runtime.template(name);
+  } catch (error) {
+    if (error instanceof TemplateError) throw new HttpError(400, 'unknown_template', error.message);
+    throw error;
+  }
+}

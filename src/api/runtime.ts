@@ -1,0 +1,38 @@
+/**
+ * What the API's routes work with: live clients and the services built on them. Built once by an
+ * entry point (`npm start`'s stack, `src/api/main.ts`, tests) from real clients and handed in.
+ */
+import type { Client } from '@temporalio/client';
+import type { Redis } from 'ioredis';
+import type { ChatClient } from '../client/chat-client';
+import type { ChatTemplate } from '../domain/templates';
+import type { Admission } from '../stores/admission';
+import type { AppRegistry } from '../stores/app-registry';
+import type { AuditRepository } from '../stores/audit-repository';
+import type { MongoStores } from '../stores/mongo';
+import type { ActorTokenVerifier } from './auth/actor-token';
+import type { RuntimeTokens } from './auth/runtime-token';
+
+export interface ApiSecrets {
+  adminKey: string;
+  /** Pepper of app-key digests. */
+  keyPepper: string;
+}
+
+export interface ApiRuntime {
+  temporal: Client;
+  mongo: MongoStores;
+  redis: Redis;
+  apps: AppRegistry;
+  admission: Admission;
+  chats: ChatClient;
+  audit: AuditRepository;
+  runtimeTokens: RuntimeTokens;
+  actorTokens: ActorTokenVerifier;
+  secrets: ApiSecrets;
+  /** Loads a template by name; throws `TemplateError` for an unknown one. */
+  template(name: string): ChatTemplate;
+  /** Base URL clients reach this API at (stream URLs are built from it). */
+  publicUrl: string;
+  now(): Date;
+}

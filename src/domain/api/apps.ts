@@ -1,0 +1,42 @@
+/** HTTP shapes of the apps routes (`/v1/apps…`). */
+import { z } from 'zod';
+import { appIdSchema, appLimitsSchema, identityProviderSchema, TIERS } from '../apps';
+
+export const appIdParams = z.strictObject({ app_id: appIdSchema });
+
+export const createAppBody = z.strictObject({
+  app_id: appIdSchema,
+  name: z.string().trim().min(1).max(200),
+  tier: z.enum(TIERS).default('free'),
+  limits: appLimitsSchema.partial().optional(),
+});
+
+export const patchAppBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200).optional(),
+    tier: z.enum(TIERS).optional(),
+    limits: appLimitsSchema.partial().optional(),
+    paused: z.boolean().optional().describe('A paused app is refused new turns (503)'),
+    identity_provider: identityProviderSchema.nullable().optional().describe('null removes it'),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'name at least one field to change');
+
+export const appView = z.object({
+  app_id: z.string(),
+  name: z.string(),
+  tier: z.enum(TIERS),
+  limits: appLimitsSchema.describe('In force: the tier defaults with this app overrides'),
+  limit_overrides: appLimitsSchema.partial(),
+  paused: z.boolean(),
+  identity_provider: identityProviderSchema.optional(),
+  key_rotated_at: z.iso.datetime(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+
+export const appKeyView = z.object({
+  app_id: z.string(),
+  api_key: z.string().describe('Shown once: only a digest is stored'),
+});
+
+export const createdAppView = appView.extend(appKeyView.shape);

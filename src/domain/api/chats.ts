@@ -1,0 +1,105 @@
+/** HTTP shapes of the session broker and chat routes. */
+import { z } from 'zod';
+import { ON_BUSY_MODES, TEMPLATE_NAME_MAX_LENGTH, TEMPLATE_NAME_PATTERN } from '../templates';
+
+export const CHAT_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+export const chatIdSchema = z.string().regex(CHAT_ID_PATTERN, 'must be 1-128 letters, digits, . _ or -');
+export const userIdSchema = z.string().regex(/^[A-Za-z0-9._:@+-]{1,128}$/, 'must be 1-128 letters, digits or . _ : @ + -');
+export const messageIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be 1-128 letters, digits, . _ or -')
+  .describe('Client-chosen id: a retried POST with the same id returns the same turn');
+export const templateNameSchema = z.string().max(TEMPLATE_NAME_MAX_LENGTH).regex(TEMPLATE_NAME_PATTERN, 'must be a template name');
+
+export const chatParams = z.strictObject({ chat_id: chatIdSchema });
+
+export const sessionBody = z.strictObject({
+  template: templateNameSchema,
+  user_id: userIdSchema,
+  chat_id: chatIdSchema.optional().describe('Resume this chat; a new id is made when absent'),
+});
+
+export const CHAT_STATUSES = ['active', 'closed'] as const;
+
+export const sessionView = z.object({
+  chat_id: z.string(),
+  ws_url: z.string().describe('WebSocket of the chat events; pass the runtime token as `access_token`'),
+  sse_url: z.string().describe('Server-sent events of the chat; pass the runtime token as `access_token`'),
+  runtime_token: z.string().describe('JWT scoped to this app, user and chat (at most 15 minutes)'),
+  expires_at: z.iso.datetime(),
+  status: z.enum(CHAT_STATUSES),
+});
+
+export const usageView = z.object({
+  input_tokens: z.number().int(),
+  output_tokens: z.number().int(),
+  cached_input_tokens: z.number().int(),
+  cost_usd: z.number(),
+  unpriced_calls: z.number().int().describe('LLM calls whose model has no price (never counted as free)'),
+});
+
+export const chatView = z.object({
+  chat_id: z.string(),
+  user_id: z.string(),
+  template: z.string(),
+  status: z.enum(CHAT_STATUSES),
+  closed_reason: z.string().optional(),
+  turn_count: z.number().int(),
+  totals: usageView,
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+
+export const chatListQuery = z.strictObject({
+  user_id: userIdSchema.optional().describe('Required with an app key; a runtime token lists its own user'),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  before: z.iso.datetime().optional().describe('Only chats updated before this instant (the previous page `next_before`)'),
+});
+
+export const chatListView = z.object({
+  chats: z.array(chatView),
+  next_before: z.iso.datetime().nullable(),
+});
+
+export const messageBody = z.strictObject({
+  content: z.string().min(1).max(100_000),
+  message_id: messageIdSchema.optional(),
+  on_busy: z.enum(ON_BUSY_MODES).optional().describe('What to do while a turn runs (default: the template)'),
+});
+
+export const messageQuery = z.strictObject({
+  wait: z.enum(['true', 'false']).default('true').describe('false: answer 202 with the turn id at once'),
+});
+
+export const turnView = z.object({
+  turn_id: z.string(),
+  message: z.object({ role: z.literal('assistant'), content: z.string() }),
+  usage: usageView,
+});
+
+export const acceptedTurnView = z.object({ turn_id: z.string(), status: z.literal('accepted') });
+
+export const transcriptQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0).describe('Messages after this seq (the previous page `next_after`)'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const transcriptView = z.object({
+  messages: z.array(
+    z.object({
+      message_id: z.string(),
+      seq: z.number().int(),
+      role: z.enum(['user', 'assistant', 'tool']),
+      content: z.string(),
+      turn_id: z.string(),
+      status: z.string(),
+      created_at: z.iso.datetime(),
+      name: z.string().optional(),
+      tool_calls: z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() })).optional(),
+    }),
+  ),
+  next_after: z.number().int().nullable(),
+});
+
+export const cancelBody = z.strictObject({ turn_id: z.string().max(128).optional() }).optional();
+export const okView = z.object({ ok: z.literal(true) });
