@@ -49,6 +49,7 @@ export const configSchema = z.object({
   CLICKHOUSE_URL: optional(urlWithScheme(['http', 'https'])),
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier').default('tessera'),
   REDIS_URL: optional(urlWithScheme(['redis', 'rediss'])),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{0,64}$/, 'must be up to 64 letters, digits, _ . : -').default('tessera:'),
   OPENAI_API_KEY: optional(z.string().min(1)),
   OPENAI_BASE_URL: optional(urlWithScheme(['http', 'https'])),
   TESSERA_ADMIN_KEY: optional(z.string().min(16, 'must be at least 16 characters')),
@@ -70,6 +71,8 @@ export const configSchema = z.object({
   TESSERA_HTTP_ALLOWLIST: commaList.default([]),
   TESSERA_PRICING_FILE: optional(z.string().min(1)),
   TESSERA_PSEUDONYM_KEY: optional(z.string().min(16, 'must be at least 16 characters')),
+  /** Chat worker processes beside the launcher's own (0: the chat worker runs in the launcher). */
+  TESSERA_WORKER_PROCESSES: z.coerce.number().int().min(0).max(32).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'tessera-api', pid: process.pid } });
   const temporalAddress = required(config, 'TEMPORAL_ADDRESS');
   const mongo = new MongoStores(defaultStorageResolver({ uri: required(config, 'MONGODB_URI'), db: config.MONGODB_DB }));
-  const redis = openRedis(required(config, 'REDIS_URL'));
+  const redis = openRedis(required(config, 'REDIS_URL'), { keyPrefix: config.REDIS_KEY_PREFIX });
   const connection = await Connection.connect({ address: temporalAddress });
   const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const secret = (value: string | undefined, name: string, prefix = '') => value ?? readOrCreateSecret(config.dataDir, name, prefix);

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const ref = { appId: values.app, chatId: values.chat ?? randomUUID().slice(0, 8) };
 
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_PORT}` });
-  const redis = openRedis(config.REDIS_URL ?? `redis://127.0.0.1:${config.REDIS_PORT}`);
+  const redis = openRedis(config.REDIS_URL ?? `redis://127.0.0.1:${config.REDIS_PORT}`, { keyPrefix: config.REDIS_KEY_PREFIX });
   const events = new ChatEvents(redis);
   const chats = new ChatClient(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }));
   const turnId = randomUUID();

@@ -18,6 +18,8 @@ import OpenAI from 'openai';
 import { createChatActivities } from '../activities/chat';
 import { loadPriceBook } from '../workers/price-book';
 import { startWorkers } from '../workers/start-workers';
+import { startWorkerProcesses } from '../workers/worker-processes';
+import { TASK_QUEUES } from '../workflows/contract';
 import { loadWorkflowBundle } from '../workers/workflow-bundle';
 import { assertPortFree, type ChildService } from './child-service';
 import { readOrCreateSecret } from './dev-secrets';
@@ -125,7 +127,7 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
   const clickhouse = await clickhouseReady;
   if (!config.CLICKHOUSE_URL) embedded.push('chDB (in-process)');
 
-  const redis = openRedis(config.REDIS_URL ?? `redis://127.0.0.1:${config.REDIS_PORT}`);
+  const redis = openRedis(config.REDIS_URL ?? `redis://127.0.0.1:${config.REDIS_PORT}`, { keyPrefix: config.REDIS_KEY_PREFIX });
   teardown.add('Redis client', () => redis.quit());
 
   const temporalAddress = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_PORT}`;
@@ -141,14 +143,32 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
     priceBook: loadPriceBook(config.TESSERA_PRICING_FILE),
     httpAllowlist: config.TESSERA_HTTP_ALLOWLIST,
   });
-  const workers = await startWorkers({
-    connection: nativeConnection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    activities,
-    workflowBundle: await bundle,
-  });
-  teardown.add('workers', () => workers.shutdown());
-  workers.done.catch((error: unknown) => log.error({ err: error }, 'a worker stopped with an error'));
+  if (config.TESSERA_WORKER_PROCESSES > 0) {
+    // The chat worker runs in processes of its own (more cores than one event loop can use).
+    const processes = await startWorkerProcesses(config.TESSERA_WORKER_PROCESSES, {
+      temporalAddress,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: TASK_QUEUES.chat,
+      mongoUri,
+      mongoDb: config.MONGODB_DB,
+      redisUrl: config.REDIS_URL ?? `redis://127.0.0.1:${config.REDIS_PORT}`,
+      llm,
+      pricingFile: config.TESSERA_PRICING_FILE,
+      httpAllowlist: config.TESSERA_HTTP_ALLOWLIST,
+      workflowBundleFile: (await bundle).file,
+    });
+    teardown.add('worker processes', () => processes.stop());
+    processes.failed.catch((error: unknown) => log.error({ err: error }, 'a worker process stopped'));
+  } else {
+    const workers = await startWorkers({
+      connection: nativeConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      activities,
+      workflowBundle: await bundle,
+    });
+    teardown.add('workers', () => workers.shutdown());
+    workers.done.catch((error: unknown) => log.error({ err: error }, 'a worker stopped with an error'));
+  }
 
   const adminKey = config.TESSERA_ADMIN_KEY ?? readOrCreateSecret(dataDir, 'admin-key', 'tsa_');
   const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;

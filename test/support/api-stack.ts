@@ -38,12 +38,14 @@ export interface ApiStackOptions {
   /** Run no worker in this process (a test starts its own). */
   noWorker?: boolean;
   env?: TestWorkflowEnvironment;
+  /** Chat task queue (default: one of the kit's own); API processes of their own use `tessera-chat`. */
+  taskQueue?: string;
 }
 
 export async function startApiStack(options: ApiStackOptions = {}): Promise<ApiStack> {
   const ownEnv = !options.env;
   const env = options.env ?? (await startDevServer());
-  const kit = await createChatKit(env, { label: options.label ?? 'api', ...(options.llmBaseUrl ? { llmBaseUrl: options.llmBaseUrl } : {}) });
+  const kit = await createChatKit(env, { label: options.label ?? 'api', ...(options.llmBaseUrl ? { llmBaseUrl: options.llmBaseUrl } : {}), ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}) });
   const secrets = {
     adminKey: `tsa_${randomBytes(18).toString('base64url')}`,
     jwtSecret: randomBytes(32).toString('base64url'),

@@ -35,7 +35,7 @@ export interface ChatKit {
 
 export async function createChatKit(
   env: TestWorkflowEnvironment,
-  opts: { llmBaseUrl?: string; llmHeaders?: Record<string, string>; turnsPerRun?: number; label?: string } = {},
+  opts: { llmBaseUrl?: string; llmHeaders?: Record<string, string>; turnsPerRun?: number; label?: string; taskQueue?: string } = {},
 ): Promise<ChatKit> {
   const label = opts.label ?? 'chat';
   const mongoDb = uniqueName(label);
@@ -50,7 +50,7 @@ export async function createChatKit(
     ...(opts.llmHeaders ? { defaultHeaders: opts.llmHeaders } : {}),
   });
   const activities = createChatActivities({ mongo, redis, llm, priceBook: buildPriceBook(), httpAllowlist: [] });
-  const taskQueue = uniqueName(`${label}-queue`);
+  const taskQueue = opts.taskQueue ?? uniqueName(`${label}-queue`);
   const chats = new ChatClient(env.client, { taskQueue, ...(opts.turnsPerRun ? { turnsPerRun: opts.turnsPerRun } : {}) });
 
   return {

@@ -13,6 +13,7 @@ import { canonicalJson, hashOf } from './hash';
 import { composeTurn } from './reply';
 import { chatCompletionRequestSchema } from './schema';
 import { countPromptTokens, loadTokenCounter, type TokenCounter } from './tokens';
+import { LoadMeter } from './load-meter';
 import { completionBody, streamParts, type StreamPart } from './wire';
 
 export interface OfflineModelOptions {
@@ -28,6 +29,8 @@ export interface RunningOfflineModel {
   /** Base URL for an OpenAI client, ending in /v1. */
   url: string;
   port: number;
+  /** Completions served: total, in flight now, and the most at once since the last reset. */
+  load: LoadMeter;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ interface AppDependencies {
   tokenLatencyMs: number;
   /** Aborted when the server closes: ends simulated latency and open streams. */
   shutdown: AbortSignal;
+  load?: LoadMeter;
 }
 
 export const OFFLINE_MODEL_IDS = ['tessera-offline', 'tessera-offline-mini'] as const;
@@ -137,6 +141,8 @@ export function buildOfflineModelApp(deps: AppDependencies): FastifyInstance {
   app.post('/v1/chat/completions', async (request: FastifyRequest, reply: FastifyReply) => {
     const parsed = chatCompletionRequestSchema.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send(invalidRequestError(parsed.error, request.body));
+    const leave = deps.load?.enter();
+    if (leave) reply.raw.once('close', leave);
     const body = parsed.data;
     const digest = hashOf(request.body);
     const meta = { id: `chatcmpl-${digest.slice(0, 29)}`, created: Math.floor(Date.now() / 1000), model: body.model };
@@ -178,13 +184,15 @@ function urlHost(host: string): string {
 export async function startOfflineModel(options: OfflineModelOptions = {}): Promise<RunningOfflineModel> {
   const host = options.host ?? '127.0.0.1';
   const shutdown = new AbortController();
-  const app = buildOfflineModelApp({ counter: await loadTokenCounter(), tokenLatencyMs: options.tokenLatencyMs ?? 0, shutdown: shutdown.signal });
+  const load = new LoadMeter();
+  const app = buildOfflineModelApp({ counter: await loadTokenCounter(), tokenLatencyMs: options.tokenLatencyMs ?? 0, shutdown: shutdown.signal, load });
   await app.listen({ port: options.port ?? 0, host });
   const port = (app.server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost(host)}:${port}/v1`,
     port,
+    load,
     close: () => {
       closing ??= (async () => {
         shutdown.abort();
