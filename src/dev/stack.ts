@@ -152,6 +152,7 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
       mongoUri,
       mongoDb: config.MONGODB_DB,
       redisUrl: config.REDIS_URL ?? `redis://127.0.0.1:${config.REDIS_PORT}`,
+      redisKeyPrefix: config.REDIS_KEY_PREFIX,
       llm,
       pricingFile: config.TESSERA_PRICING_FILE,
       httpAllowlist: config.TESSERA_HTTP_ALLOWLIST,

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { TASK_QUEUES } from '../workflows/contract';
+import { CHAT_WORKER_TUNING } from './tuning';
 
 export interface RunningWorkers {
   /** Resolves when every worker has stopped; rejects if one fails. */
@@ -23,6 +24,7 @@ export interface WorkerOptions {
 
 export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
   const chat = await Worker.create({
+    ...CHAT_WORKER_TUNING,
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: TASK_QUEUES.chat,

@@ -31,11 +31,12 @@ export function workflowBundleKey(srcDir: string, lockFile: string): string {
   return hash.digest('hex').slice(0, 20);
 }
 
-export async function loadWorkflowBundle(cacheDir: string, logger?: Logger): Promise<{ code: string }> {
+/** The bundle's code, and the cache file that holds it (worker processes read it from there). */
+export async function loadWorkflowBundle(cacheDir: string, logger?: Logger): Promise<{ code: string; file: string }> {
   const srcDir = path.resolve(__dirname, '..');
   const key = workflowBundleKey(srcDir, path.resolve(srcDir, '..', 'package-lock.json'));
   const file = path.join(cacheDir, `workflow-bundle-${key}.js`);
-  if (fs.existsSync(file)) return { code: fs.readFileSync(file, 'utf8') };
+  if (fs.existsSync(file)) return { code: fs.readFileSync(file, 'utf8'), file };
 
   const { code } = await bundleWorkflowCode({ workflowsPath: workflowsEntry(), ...(logger ? { logger } : {}) });
   fs.mkdirSync(cacheDir, { recursive: true });
@@ -45,5 +46,5 @@ export async function loadWorkflowBundle(cacheDir: string, logger?: Logger): Pro
   // Write then rename, so a crash never leaves a truncated bundle under the final name.
   fs.writeFileSync(`${file}.tmp`, code);
   fs.renameSync(`${file}.tmp`, file);
-  return { code };
+  return { code, file };
 }

@@ -1,0 +1,67 @@
+/**
+ * What a chat worker needs to run anywhere (in the launcher's process or a worker process of its
+ * own): the addresses of its services and its tuning. Built from `Config` by the launcher and
+ * handed to worker processes over IPC (never on the command line: it may carry an API key).
+ */
+import { readFile } from 'node:fs/promises';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import OpenAI from 'openai';
+import { createChatActivities } from '../activities/chat';
+import { defaultStorageResolver, MongoStores } from '../stores/mongo';
+import { openRedis } from '../stores/redis';
+import { loadPriceBook } from './price-book';
+import { workflowsEntry } from './start-workers';
+import { CHAT_WORKER_TUNING } from './tuning';
+
+export interface ChatWorkerSpec {
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  mongoUri: string;
+  mongoDb: string;
+  redisUrl: string;
+  redisKeyPrefix?: string;
+  llm: { baseUrl: string; apiKey?: string | undefined };
+  pricingFile?: string | undefined;
+  httpAllowlist: string[];
+  /** A file holding the bundled workflow code; without it the worker bundles its own. */
+  workflowBundleFile?: string;
+}
+
+/** Runs the chat worker until `signal` aborts; resolves once it has shut down. */
+export async function runChatWorker(spec: ChatWorkerSpec, signal: AbortSignal, onReady: () => void): Promise<void> {
+  const mongo = new MongoStores(defaultStorageResolver({ uri: spec.mongoUri, db: spec.mongoDb }));
+  const redis = openRedis(spec.redisUrl, spec.redisKeyPrefix !== undefined ? { keyPrefix: spec.redisKeyPrefix } : {});
+  const connection = await NativeConnection.connect({ address: spec.temporalAddress });
+  try {
+    const activities = createChatActivities({
+      mongo,
+      redis,
+      llm: new OpenAI({ apiKey: spec.llm.apiKey ?? 'unset', baseURL: spec.llm.baseUrl, maxRetries: 0 }),
+      priceBook: loadPriceBook(spec.pricingFile),
+      httpAllowlist: spec.httpAllowlist,
+    });
+    const worker = await Worker.create({
+      ...CHAT_WORKER_TUNING,
+      connection,
+      namespace: spec.namespace,
+      taskQueue: spec.taskQueue,
+      ...(spec.workflowBundleFile
+        ? { workflowBundle: { code: await readFile(spec.workflowBundleFile, 'utf8') } }
+        : { workflowsPath: workflowsEntry() }),
+      activities,
+      shutdownGraceTime: '5 seconds',
+    });
+    const running = worker.run();
+    const stop = () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    };
+    if (signal.aborted) stop();
+    signal.addEventListener('abort', stop, { once: true });
+    onReady();
+    await running;
+  } finally {
+    await connection.close();
+    await Promise.allSettled([mongo.close(), redis.quit()]);
+  }
+}

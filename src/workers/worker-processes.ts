@@ -1,0 +1,73 @@
+/**
+ * Runs the chat worker in N processes of its own beside the launcher (API, schedules) — more cores
+ * for workflow tasks and activities than one Node.js event loop can use. Each process polls the
+ * same task queue; Temporal spreads the chats over them (sticky per chat while cached).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { ChatWorkerSpec } from './chat-worker-spec';
+import type { WorkerProcessMessage, WorkerProcessReply } from './main';
+
+export interface WorkerProcesses {
+  pids: number[];
+  /** Rejects when a worker process dies on its own. */
+  failed: Promise<never>;
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+export async function startWorkerProcesses(count: number, spec: ChatWorkerSpec): Promise<WorkerProcesses> {
+  const entry = path.join(__dirname, `main${path.extname(__filename)}`);
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const exits = (child: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
+  const stop = async () => {
+    stopping = true;
+    await Promise.all(
+      children.map(async (child) => {
+        if (child.connected) child.send({ type: 'stop' } satisfies WorkerProcessMessage);
+        else child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        await exits(child);
+        clearTimeout(timer);
+      }),
+    );
+  };
+  try {
+    await Promise.all(
+      Array.from({ length: count }, async (_, index) => {
+        // The same Node.js flags as this process (the tsx loader when run from source).
+        const child = fork(entry, [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        children.push(child);
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`worker process ${index + 1} not ready in ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+          child.on('message', (message: WorkerProcessReply) => {
+            clearTimeout(timer);
+            if (message.type === 'ready') resolve();
+            else reject(new Error(`worker process ${index + 1} failed: ${message.error}`));
+          });
+          child.once('exit', (code) => reject(new Error(`worker process ${index + 1} exited during start-up (code ${code})`)));
+          child.send({ type: 'start', spec } satisfies WorkerProcessMessage);
+        });
+      }),
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const failed = new Promise<never>((_, reject) => {
+    for (const child of children) {
+      child.once('exit', (code, signal) => {
+        if (!stopping) reject(new Error(`worker process ${child.pid} exited (code ${code}, signal ${signal})`));
+      });
+    }
+  });
+  failed.catch(() => undefined);
+  return { pids: children.map((child) => child.pid ?? 0), failed, stop };
+}
