@@ -4,14 +4,16 @@
  * through `ChatClient.sendMessage` (assistant template) against a bare workflow whose Update calls
  * one no-op activity, sent with Update-with-Start. Both workers share this process.
  *
- *   npm run bench:chat-turn [-- --quick] [-- --apps <n>]
+ *   npm run bench:chat-turn [-- --quick] [-- --workers <n>]
  *
  * Phases: one chat with sequential turns; one 200-turn chat (first vs last turns); 50 chats in
- * parallel (last, since an overloaded side may leave work behind). In the one-chat phases Tessera
- * and baseline turns interleave one by one (T B, B T, ...), so both meet the same machine at the
- * same moments; the 50-chat rounds alternate (T B, B T), and work a round leaves behind is waited
- * out before the next one. `--apps` spreads the 50 chats over that many apps (default 1:
- * one busy tenant). A missed target prints MISSED; only a crash exits non-zero.
+ * parallel in one app; 50 chats spread over 10 apps (mixed); then, after 100k chat messages of
+ * other tenants are stored, the one-chat, 50-chat and mixed phases again (loaded). In the
+ * one-chat phases Tessera and baseline turns interleave one by one (T B, B T, ...), so both meet
+ * the same machine at the same moments; the 50-chat rounds alternate (T B, B T), and work a round
+ * leaves behind is waited out before the next one. `--workers <n>` runs Tessera's chat worker in n
+ * worker processes (as `TESSERA_WORKER_PROCESSES` does for `npm start`) instead of in this one.
+ * A missed target prints MISSED; only a crash exits non-zero.
  */
 import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
@@ -29,7 +31,10 @@ import { installQuietRuntime, type RuntimeLog } from './support/runtime-log';
 import { baselineSender, tesseraSender, type TurnSender } from './support/senders';
 import { Teardown } from '../src/dev/teardown';
 import { openTesseraSide } from './support/tessera-side';
+import { seedOtherTenants } from './support/seed-tenants';
 import { startBenchWorkers } from './support/workers';
+import { startWorkerProcesses } from '../src/workers/worker-processes';
+import { BENCH_DB, BENCH_REDIS_PREFIX } from './support/tessera-side';
 
 const root = path.resolve(__dirname, '..');
 const TESSERA_QUEUE = 'bench-tessera-chat';
@@ -46,14 +51,29 @@ const FULL: ChatTurnPlan = {
   blocks: 4,
   c50Chats: 50,
   c50Turns: 10,
-  c50Apps: 1,
+  mixedApps: 10,
   longTurns: 200,
   edge: 10,
+  seedMessages: 100_000,
+  loadedC1Turns: 40,
   turnDeadlineMs: TURN_DEADLINE_MS,
   c50RoundBudgetMs: 30_000,
+  workers: 0,
 };
-// A smoke run: every phase, a fraction of the turns (and 10 chats instead of 50).
-const QUICK: ChatTurnPlan = { ...FULL, quick: true, warmupTurns: 3, c1Turns: 20, blocks: 2, c50Chats: 10, c50Turns: 2, longTurns: 30, c50RoundBudgetMs: 15_000 };
+// A smoke run: every phase, a fraction of the turns (and 10 chats instead of 50, 10k seeded messages).
+const QUICK: ChatTurnPlan = {
+  ...FULL,
+  quick: true,
+  warmupTurns: 3,
+  c1Turns: 20,
+  blocks: 2,
+  c50Chats: 10,
+  c50Turns: 2,
+  longTurns: 30,
+  seedMessages: 10_000,
+  loadedC1Turns: 10,
+  c50RoundBudgetMs: 15_000,
+};
 
 type Side = keyof SidePair<unknown>;
 
@@ -79,7 +99,7 @@ class PhaseRunner {
     private readonly log: RuntimeLog,
   ) {}
 
-  async run(): Promise<ChatTurnResults> {
+  async run(seed: () => Promise<{ messages: number; ms: number }>): Promise<ChatTurnResults> {
     const { plan, senders } = this;
     const unlimited: PhaseLimits = { turnDeadlineMs: plan.turnDeadlineMs, budgetMs: Number.POSITIVE_INFINITY };
 
@@ -87,22 +107,40 @@ class PhaseRunner {
     await runInterleaved([senders.tessera, senders.baseline], 'c1', { first: 1, count: plan.warmupTurns }, unlimited);
     const c1 = await this.interleaved('c1', 'c1', senders.baseline, { first: plan.warmupTurns + 1, count: plan.c1Turns });
     const long = await this.interleaved('long', 'long', senders.baselineLong, { first: 1, count: plan.longTurns });
+    const c50 = await this.concurrent(`c${plan.c50Chats}`, 'c50', 1);
+    const mixed = await this.concurrent('mixed', 'mix', plan.mixedApps);
+    if (plan.seedMessages === 0) return { c1, long, c50, mixed, lateLocalActivities: { ...this.lateLocalActivities } };
 
-    const chats = Array.from({ length: plan.c50Chats }, (_, index) => `c50-${index + 1}`);
+    process.stderr.write(`storing ${plan.seedMessages} chat messages of other tenants...\n`);
+    const seeded = await seed();
+    process.stderr.write(`  stored in ${(seeded.ms / 1000).toFixed(1)} s\n`);
+    const c1First = plan.warmupTurns + plan.c1Turns + 1;
+    const loaded = {
+      seededMessages: seeded.messages,
+      seedMs: seeded.ms,
+      c1: await this.interleaved('loaded c1', 'c1', senders.baseline, { first: c1First, count: plan.loadedC1Turns }),
+      c50: await this.concurrent(`loaded c${plan.c50Chats}`, 'c50-loaded', 1),
+      mixed: await this.concurrent('loaded mixed', 'mix-loaded', plan.mixedApps),
+    };
+    return { c1, long, c50, mixed, loaded, lateLocalActivities: { ...this.lateLocalActivities } };
+  }
+
+  /** `plan.c50Chats` new chats in parallel, chat i in app i mod `apps`; the baseline runs as many. */
+  private async concurrent(name: string, prefix: string, apps: number): Promise<SidePair<PhaseResult>> {
+    const { plan, senders } = this;
+    const chats = Array.from({ length: plan.c50Chats }, (_, index) => `${prefix}-${index + 1}`);
     const perRound = plan.c50Turns / 2;
     const limits: PhaseLimits = { turnDeadlineMs: plan.turnDeadlineMs, budgetMs: plan.c50RoundBudgetMs };
-    const c50 = await this.alternate(`c${plan.c50Chats}`, 2, async (side, round) => {
+    return this.alternate(name, 2, async (side, round) => {
       const turns = { first: 1 + round * perRound, count: perRound };
       if (side === 'baseline') return runConversations(senders.baseline, chats, turns, limits);
-      // Chat i belongs to app i mod apps; each app's chats run side by side with the others'.
-      const apps = senders.tesseraByApp.length;
-      const byApp = senders.tesseraByApp.map((sender, app) =>
+      // Each app's chats run side by side with the others'.
+      const byApp = senders.tesseraByApp.slice(0, apps).map((sender, app) =>
         runConversations(sender, chats.filter((_, index) => index % apps === app), turns, limits),
       );
       const parts = await Promise.all(byApp);
       return { ...mergePhases(parts), wallMs: Math.max(...parts.map((part) => part.wallMs)) };
     });
-    return { c1, long, c50, lateLocalActivities: { ...this.lateLocalActivities } };
   }
 
   /** One conversation per side, turn by turn (see `runInterleaved`), in `plan.blocks` parts. */
@@ -163,11 +201,11 @@ class PhaseRunner {
 
 function parsePlan(argv: readonly string[]): ChatTurnPlan {
   const plan = argv.includes('--quick') ? QUICK : FULL;
-  const at = argv.indexOf('--apps');
+  const at = argv.indexOf('--workers');
   if (at < 0) return plan;
-  const apps = Number(argv[at + 1]);
-  if (!Number.isInteger(apps) || apps < 1 || apps > plan.c50Chats) throw new Error(`--apps needs an integer from 1 to ${plan.c50Chats}`);
-  return { ...plan, c50Apps: apps };
+  const workers = Number(argv[at + 1]);
+  if (!Number.isInteger(workers) || workers < 0 || workers > 16) throw new Error('--workers needs an integer from 0 to 16');
+  return { ...plan, workers };
 }
 
 /** Set by Ctrl-C (or SIGTERM): the run is being stopped on purpose, not crashing. */
@@ -179,6 +217,7 @@ async function main(): Promise<void> {
     process.stderr.write(`stopping ${step} failed: ${error instanceof Error ? error.message : String(error)}\n`),
   );
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-chat-turn-'));
+  fs.chmodSync(scratch, 0o755); // PostgreSQL runs as the `postgres` user when this runs as root
   teardown.add('scratch directory', async () => fs.rmSync(scratch, { recursive: true, force: true }));
   // Ctrl-C: stop what was started, then leave (the phases in flight are abandoned).
   const interrupt = (signal: NodeJS.Signals) => {
@@ -203,12 +242,28 @@ async function main(): Promise<void> {
     process.stderr.write('bundling workflows and starting workers...\n');
     const workers = await startBenchWorkers({
       connection: nativeConnection,
-      tessera: { taskQueue: TESSERA_QUEUE, activities: tracked.activities },
+      ...(plan.workers === 0 ? { tessera: { taskQueue: TESSERA_QUEUE, activities: tracked.activities } } : {}),
       baselineTaskQueue: BASELINE_QUEUE,
     });
     teardown.add('workers', () => workers.shutdown());
+    let workersFailed = workers.failed;
+    if (plan.workers > 0) {
+      const processes = await startWorkerProcesses(plan.workers, {
+        temporalAddress: stack.temporalAddress,
+        namespace: 'default',
+        taskQueue: TESSERA_QUEUE,
+        mongoUri: stack.mongoUri,
+        mongoDb: BENCH_DB,
+        redisUrl: stack.redisUrl,
+        redisKeyPrefix: BENCH_REDIS_PREFIX,
+        llm: { baseUrl: stack.llmBaseUrl, apiKey: 'offline' },
+        httpAllowlist: [],
+      });
+      teardown.add('worker processes', () => processes.stop());
+      workersFailed = Promise.race([workers.failed, processes.failed]);
+    }
 
-    const tesseraByApp = Array.from({ length: plan.c50Apps }, (_, app) =>
+    const tesseraByApp = Array.from({ length: plan.mixedApps }, (_, app) =>
       tesseraSender(tessera.chats, { appId: app === 0 ? 'bench' : `bench-${app + 1}`, userId: 'bench-user', template: tessera.template }),
     );
     const senders: Senders = {
@@ -217,18 +272,23 @@ async function main(): Promise<void> {
       baseline: baselineSender(client, { taskQueue: BASELINE_QUEUE, maxUpdates: TURNS_PER_RUN }),
       baselineLong: baselineSender(client, { taskQueue: BASELINE_QUEUE, maxUpdates: plan.longTurns }),
     };
-    const runner = new PhaseRunner(plan, senders, tracked.count, log);
+    const seed = async () => {
+      const seeded = await seedOtherTenants(await tessera.mongo.dbFor('seeded'), { messages: plan.seedMessages, apps: 100 });
+      return { messages: plan.seedMessages, ms: seeded.ms };
+    };
+    // Activities in worker processes are not counted here: a block then waits only for abandoned turns.
+    const runner = new PhaseRunner(plan, senders, plan.workers === 0 ? tracked.count : () => 0, log);
     // Turns abandoned at their deadline may still be calling the server at the end: cancel them
     // before the connection closes.
     const sends = new AbortController();
     setMaxListeners(0, sends.signal); // every call in flight listens: 50 chats are more than 10
     teardown.add('abandoned turns', async () => sends.abort());
     // A worker that dies would leave every turn waiting: fail the run instead.
-    const results = await Promise.race([connection.withAbortSignal(sends.signal, () => runner.run()), workers.failed]);
+    const results = await Promise.race([connection.withAbortSignal(sends.signal, () => runner.run(seed)), workersFailed]);
     console.log(
       `\nchat-turn benchmark${plan.quick ? ' (--quick)' : ''}: Tessera (assistant template, ${tessera.template.model} on the offline model at 0 ms/token) ` +
         `vs a bare workflow whose Update runs one no-op activity, sent with Update-with-Start (executeUpdateWithStart); ` +
-        `one Temporal dev server, both workers in one process; ${os.cpus().length} cores, Node ${process.version}`,
+        `one Temporal dev server, ${plan.workers === 0 ? 'both workers in one process' : `Tessera's chat worker in ${plan.workers} worker processes`}; ${os.cpus().length} cores, Node ${process.version}`,
     );
     reportChatTurn(results, plan, runner.undrained);
   } finally {

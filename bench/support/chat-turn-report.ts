@@ -14,6 +14,10 @@ export interface ChatTurnResults {
   c1: SidePair<PhaseResult>;
   long: SidePair<PhaseResult>;
   c50: SidePair<PhaseResult>;
+  /** The same 50 chats' load spread over `mixedApps` apps. */
+  mixed: SidePair<PhaseResult>;
+  /** The one-chat, 50-chat and mixed phases again, after other tenants' messages were stored. */
+  loaded?: { seededMessages: number; seedMs: number; c1: SidePair<PhaseResult>; c50: SidePair<PhaseResult>; mixed: SidePair<PhaseResult> };
   /** Per phase name: local activity attempts that completed after their timeout. */
   lateLocalActivities: Record<string, number>;
 }
@@ -26,16 +30,21 @@ export interface ChatTurnPlan {
   blocks: number;
   c50Chats: number;
   c50Turns: number;
-  /** How many apps the 50 chats are spread over. */
-  c50Apps: number;
+  /** How many apps the mixed phase spreads its chats over. */
+  mixedApps: number;
   longTurns: number;
   /** Turns compared at each end of the long chat. */
   edge: number;
+  /** Other tenants' chat messages stored before the loaded phases (0: no loaded phases). */
+  seedMessages: number;
+  loadedC1Turns: number;
   turnDeadlineMs: number;
   c50RoundBudgetMs: number;
+  /** Worker processes for Tessera's chat worker (0: in the benchmark's own process). */
+  workers: number;
 }
 
-const TARGETS = { p50Ratio: 2, c50Errors: 0, longRatio: 1.5 };
+const TARGETS = { c1P50Ratio: 1.5, c50P50Ratio: 2.5, c50ThroughputRatio: 0.4, c50Errors: 0, longRatio: 1.2 };
 
 interface LatencyStats {
   p50Ms: number;
@@ -83,19 +92,50 @@ class Verdicts {
   }
 }
 
-function comparison(pair: SidePair<PhaseResult>, verdicts: Verdicts, what: string) {
+function comparison(pair: SidePair<PhaseResult>, verdicts: Verdicts, what: string, targets: { p50: number; throughput?: number }) {
   const t = stats(pair.tessera);
   const b = stats(pair.baseline);
   const p50Ratio = t.p50Ms / b.p50Ms;
   const p99Ratio = t.p99Ms / b.p99Ms;
   const throughputRatio = t.turnsPerSec / b.turnsPerSec;
+  const throughputVerdict =
+    targets.throughput === undefined ? '' : verdicts.check(throughputRatio >= targets.throughput, `≥ ${targets.throughput}x`, `${what} throughput ratio`);
   const rows: [string, string][] = [
     ['', columns('Tessera', 'baseline', 'Tessera/baseline')],
-    ['p50 latency', columns(ms(t.p50Ms), ms(b.p50Ms), times(p50Ratio), verdicts.check(p50Ratio <= TARGETS.p50Ratio, `≤ ${TARGETS.p50Ratio}x`, `${what} p50 ratio`))],
+    ['p50 latency', columns(ms(t.p50Ms), ms(b.p50Ms), times(p50Ratio), verdicts.check(p50Ratio <= targets.p50, `≤ ${targets.p50}x`, `${what} p50 ratio`))],
     ['p99 latency', columns(ms(t.p99Ms), ms(b.p99Ms), times(p99Ratio))],
-    ['throughput', columns(perSec(t.turnsPerSec), perSec(b.turnsPerSec), times(throughputRatio))],
+    ['throughput', columns(perSec(t.turnsPerSec), perSec(b.turnsPerSec), times(throughputRatio), throughputVerdict)],
   ];
   return { rows, t, b, p50Ratio, p99Ratio, throughputRatio };
+}
+
+type Comparison = ReturnType<typeof comparison>;
+
+function oneChat(name: string, pair: SidePair<PhaseResult>, turns: number, plan: ChatTurnPlan, verdicts: Verdicts, note = ''): Comparison {
+  const c1 = comparison(pair, verdicts, name, { p50: TARGETS.c1P50Ratio });
+  c1.rows.push(['errors', columns(String(c1.t.errors), String(c1.b.errors))]);
+  printTable(
+    `${name}: one chat per side, ${turns} sequential turns${note}, Tessera and baseline turns interleaved; throughput = turns / time spent sending`,
+    c1.rows,
+  );
+  return c1;
+}
+
+function concurrent(name: string, pair: SidePair<PhaseResult>, apps: number, plan: ChatTurnPlan, verdicts: Verdicts, late: string, note = ''): Comparison {
+  const c = comparison(pair, verdicts, name, { p50: TARGETS.c50P50Ratio, throughput: TARGETS.c50ThroughputRatio });
+  c.rows.push(
+    ['errors', columns(String(c.t.errors), String(c.b.errors), '', verdicts.check(c.t.errors <= TARGETS.c50Errors, `${TARGETS.c50Errors} errors`, `${name} errors`))],
+    [`  of which no reply in ${plan.turnDeadlineMs / 1000} s`, columns(String(timedOut(pair.tessera)), String(timedOut(pair.baseline)))],
+    ['turns not sent (budget)', columns(String(c.t.unsent), String(c.b.unsent))],
+    ['late local activities', columns(late)],
+  );
+  const spread = apps === 1 ? 'all in one app' : `spread over ${apps} apps`;
+  printTable(
+    `${name}: ${plan.c50Chats} chats in parallel (${spread})${note}, up to ${plan.c50Turns} sequential turns each ` +
+      `(2 alternating rounds, ${plan.c50RoundBudgetMs / 1000} s budget per round)`,
+    c.rows,
+  );
+  return c;
 }
 
 export function reportChatTurn(results: ChatTurnResults, plan: ChatTurnPlan, undrained: readonly string[]): void {
@@ -103,30 +143,9 @@ export function reportChatTurn(results: ChatTurnResults, plan: ChatTurnPlan, und
   const late = (phase: string) => String(results.lateLocalActivities[phase] ?? 0);
   const c50Name = `c${plan.c50Chats}`;
 
-  const c1 = comparison(results.c1, verdicts, 'c1');
-  c1.rows.push(['errors', columns(String(c1.t.errors), String(c1.b.errors))]);
-  printTable(
-    `concurrency 1: one chat per side, ${plan.c1Turns} sequential turns after ${plan.warmupTurns} warm-up, Tessera and baseline turns interleaved; ` +
-      'throughput = turns / time spent sending',
-    c1.rows,
-  );
-
-  const c50 = comparison(results.c50, verdicts, c50Name);
-  c50.rows.push(
-    [
-      'errors',
-      columns(String(c50.t.errors), String(c50.b.errors), '', verdicts.check(c50.t.errors <= TARGETS.c50Errors, `${TARGETS.c50Errors} errors`, `${c50Name} errors`)),
-    ],
-    [`  of which no reply in ${plan.turnDeadlineMs / 1000} s`, columns(String(timedOut(results.c50.tessera)), String(timedOut(results.c50.baseline)))],
-    ['turns not sent (budget)', columns(String(c50.t.unsent), String(c50.b.unsent))],
-    ['late local activities', columns(late(c50Name))],
-  );
-  const apps = plan.c50Apps === 1 ? 'all in one app' : `spread over ${plan.c50Apps} apps`;
-  printTable(
-    `concurrency ${plan.c50Chats}: ${plan.c50Chats} chats in parallel (${apps}), up to ${plan.c50Turns} sequential turns each ` +
-      `(2 alternating rounds, ${plan.c50RoundBudgetMs / 1000} s budget per round)`,
-    c50.rows,
-  );
+  const c1 = oneChat('c1', results.c1, plan.c1Turns, plan, verdicts, ` after ${plan.warmupTurns} warm-up`);
+  const c50 = concurrent(c50Name, results.c50, 1, plan, verdicts, late(c50Name));
+  const mixed = concurrent('mixed', results.mixed, plan.mixedApps, plan, verdicts, late('mixed'));
 
   const longT = growth(results.long.tessera, plan.edge);
   const longB = growth(results.long.baseline, plan.edge);
@@ -142,7 +161,17 @@ export function reportChatTurn(results: ChatTurnResults, plan: ChatTurnPlan, und
     ['errors', columns(String(errorCount(results.long.tessera)), String(errorCount(results.long.baseline)))],
   ]);
 
-  const phases = [results.c1, results.long, results.c50];
+  const { loaded } = results;
+  let loadedSummary: Record<string, unknown> | undefined;
+  if (loaded) {
+    const note = ` — after ${loaded.seededMessages} other tenants' messages were stored`;
+    const lc1 = oneChat('loaded c1', loaded.c1, plan.loadedC1Turns, plan, verdicts, note);
+    const lc50 = concurrent(`loaded ${c50Name}`, loaded.c50, 1, plan, verdicts, late(`loaded ${c50Name}`), note);
+    const lmixed = concurrent('loaded mixed', loaded.mixed, plan.mixedApps, plan, verdicts, late('loaded mixed'), note);
+    loadedSummary = { seededMessages: loaded.seededMessages, seedSeconds: round(loaded.seedMs / 1000), c1: brief(lc1), c50: brief(lc50), mixed: brief(lmixed) };
+  }
+
+  const phases = [results.c1, results.long, results.c50, results.mixed, ...(loaded ? [loaded.c1, loaded.c50, loaded.mixed] : [])];
   const errors = phases.flatMap((pair) => [...pair.tessera.errorMessages, ...pair.baseline.errorMessages]);
   if (errors.length > 0) {
     console.log(`\nfirst errors (${errors.length} in all):`);
@@ -151,31 +180,35 @@ export function reportChatTurn(results: ChatTurnResults, plan: ChatTurnPlan, und
   if (undrained.length > 0) console.log(`\nwork left behind was still running when the next block started, after: ${undrained.join('; ')}`);
   console.log(verdicts.missed.length === 0 ? '\nall targets met' : `\nMISSED: ${verdicts.missed.join(', ')}`);
 
-  const side = (s: LatencyStats) => ({ p50Ms: round(s.p50Ms), p99Ms: round(s.p99Ms), turnsPerSec: round(s.turnsPerSec), errors: s.errors });
-  const ratios = (c: ReturnType<typeof comparison>) => ({ p50Ratio: round(c.p50Ratio, 2), p99Ratio: round(c.p99Ratio, 2), throughputRatio: round(c.throughputRatio, 2) });
   const summary = {
     bench: 'chat-turn',
     quick: plan.quick,
+    workerProcesses: plan.workers,
     baseline: 'bare workflow, executeUpdateWithStart, 1 no-op activity per Update',
-    c1: { turns: plan.c1Turns, tessera: side(c1.t), baseline: side(c1.b), ...ratios(c1) },
-    c50: {
-      chats: plan.c50Chats,
-      apps: plan.c50Apps,
-      turnsPerChat: plan.c50Turns,
-      tessera: { ...side(c50.t), unsent: c50.t.unsent },
-      baseline: { ...side(c50.b), unsent: c50.b.unsent },
-      ...ratios(c50),
-      lateLocalActivities: results.lateLocalActivities[c50Name] ?? 0,
-    },
+    c1: { turns: plan.c1Turns, ...brief(c1) },
+    c50: { chats: plan.c50Chats, apps: 1, turnsPerChat: plan.c50Turns, ...brief(c50), lateLocalActivities: results.lateLocalActivities[c50Name] ?? 0 },
+    mixed: { chats: plan.c50Chats, apps: plan.mixedApps, turnsPerChat: plan.c50Turns, ...brief(mixed) },
     long: {
       turns: plan.longTurns,
       edge: plan.edge,
       tessera: { firstMs: round(longT.firstMs), lastMs: round(longT.lastMs), ratio: round(longT.ratio, 2) },
       baseline: { firstMs: round(longB.firstMs), lastMs: round(longB.lastMs), ratio: round(longB.ratio, 2) },
     },
+    ...(loadedSummary ? { loaded: loadedSummary } : {}),
     missed: verdicts.missed,
   };
   console.log(`\n${JSON.stringify(summary)}`);
+}
+
+function brief(c: Comparison) {
+  const side = (s: LatencyStats) => ({ p50Ms: round(s.p50Ms), p99Ms: round(s.p99Ms), turnsPerSec: round(s.turnsPerSec), errors: s.errors, unsent: s.unsent });
+  return {
+    tessera: side(c.t),
+    baseline: side(c.b),
+    p50Ratio: round(c.p50Ratio, 2),
+    p99Ratio: round(c.p99Ratio, 2),
+    throughputRatio: round(c.throughputRatio, 2),
+  };
 }
 
 function timedOut(result: PhaseResult): number {

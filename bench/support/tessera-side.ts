@@ -15,8 +15,12 @@ import { loadTemplate } from '../../src/stores/templates';
 import type { BenchStack } from './bench-stack';
 import type { Teardown } from '../../src/dev/teardown';
 
+export const BENCH_DB = 'tessera_bench';
+export const BENCH_REDIS_PREFIX = 'bench:';
+
 export interface TesseraSide {
   activities: ChatActivities;
+  mongo: MongoStores;
   chats: ChatClient;
   template: ChatTemplate;
 }
@@ -28,10 +32,10 @@ export async function openTesseraSide(opts: {
   templatesDir: string;
   teardown: Teardown;
 }): Promise<TesseraSide> {
-  const mongo = new MongoStores(defaultStorageResolver({ uri: opts.stack.mongoUri, db: 'tessera_bench' }));
+  const mongo = new MongoStores(defaultStorageResolver({ uri: opts.stack.mongoUri, db: BENCH_DB }));
   opts.teardown.add('MongoDB client', () => mongo.close());
   await ensureMongoIndexes(await mongo.dbFor('_system'));
-  const redis = openRedis(opts.stack.redisUrl, { keyPrefix: 'bench:' });
+  const redis = openRedis(opts.stack.redisUrl, { keyPrefix: BENCH_REDIS_PREFIX });
   opts.teardown.add('Redis client', () => redis.quit());
   const activities = createChatActivities({
     mongo,
@@ -42,6 +46,7 @@ export async function openTesseraSide(opts: {
   });
   return {
     activities,
+    mongo,
     chats: new ChatClient(opts.client, { taskQueue: opts.taskQueue }),
     template: loadTemplate(path.resolve(opts.templatesDir), 'assistant'),
   };

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { workflowsEntry } from '../../src/workers/start-workers';
+import { CHAT_WORKER_TUNING } from '../../src/workers/tuning';
 import { baselineActivities } from './baseline-activities';
 
 export interface BenchWorkers {
@@ -19,18 +20,25 @@ const SHUTDOWN = { shutdownGraceTime: '2 seconds', shutdownForceTime: '10 second
 
 export async function startBenchWorkers(opts: {
   connection: NativeConnection;
-  tessera: { taskQueue: string; activities: object };
+  /** Absent when Tessera's chat worker runs in worker processes of its own. */
+  tessera?: { taskQueue: string; activities: object };
   baselineTaskQueue: string;
 }): Promise<BenchWorkers> {
+  const { tessera } = opts;
   // Both bundle their workflow code (webpack) at creation: do it side by side.
   const workers = await Promise.all([
-    Worker.create({
-      ...SHUTDOWN,
-      connection: opts.connection,
-      taskQueue: opts.tessera.taskQueue,
-      workflowsPath: workflowsEntry(),
-      activities: opts.tessera.activities,
-    }),
+    ...(tessera
+      ? [
+          Worker.create({
+            ...CHAT_WORKER_TUNING,
+            ...SHUTDOWN,
+            connection: opts.connection,
+            taskQueue: tessera.taskQueue,
+            workflowsPath: workflowsEntry(),
+            activities: tessera.activities,
+          }),
+        ]
+      : []),
     Worker.create({
       ...SHUTDOWN,
       connection: opts.connection,
