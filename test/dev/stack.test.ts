@@ -7,18 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config';
 import { freePort, PortInUseError } from '../../src/dev/child-service';
 import { startStack, type RunningStack } from '../../src/dev/stack';
+import { embeddedConfig, REPO_ROOT } from '../support/embedded-config';
 import { services } from '../support/services';
 
-const root = path.resolve(__dirname, '../..');
+const root = REPO_ROOT;
 const log = pino({ level: 'silent' });
-
-async function embeddedConfig(dataDir: string): Promise<Config> {
-  const env: Record<string, string> = { TESSERA_DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
-  for (const key of ['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'FERRETDB_PORT', 'REDIS_PORT', 'OFFLINE_MODEL_PORT']) {
-    env[key] = String(await freePort());
-  }
-  return loadConfig(env, root);
-}
 
 function isRunning(pid: number | undefined): boolean {
   if (pid === undefined) return false;

@@ -11,7 +11,7 @@ import { services } from './services';
 let runtimeInstalled = false;
 
 /** Keeps worker logs to errors: many tests fail activities on purpose. */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('ERROR') });
