@@ -5,7 +5,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config';
-import { freePort, PortInUseError } from '../../src/dev/child-service';
+import { PortInUseError } from '../../src/dev/child-service';
 import { startStack, type RunningStack } from '../../src/dev/stack';
 import { embeddedConfig, REPO_ROOT } from '../support/embedded-config';
 import { services } from '../support/services';
