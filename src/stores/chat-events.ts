@@ -95,18 +95,127 @@ export class ChatEvents {
     const after = options.after ?? '0-0';
     const count = options.count ?? 500;
     if (!options.blockMs) return parseEntries(await this.redis.xread('COUNT', count, 'STREAMS', key, after));
-    // XREAD BLOCK holds its connection: use a connection of its own, not the shared one.
-    const blocking = this.redis.duplicate();
+    // A one-off blocking read; a client that follows the stream keeps one reader (openReader) instead.
+    const reader = this.openReader(ref);
     try {
-      return parseEntries(await blocking.xread('COUNT', count, 'BLOCK', options.blockMs, 'STREAMS', key, after));
+      return await reader.waitAfter(after, count, options.blockMs);
     } finally {
-      blocking.disconnect();
+      reader.close();
     }
+  }
+
+  /**
+   * A reader that follows one chat's stream on a Redis connection of its own (XREAD BLOCK holds
+   * its connection), reused for every read until `close()`. `name` labels the connection in
+   * CLIENT LIST.
+   */
+  openReader(ref: ChatRef, name?: string): ChatStreamReader {
+    return new ChatStreamReader(this.redis.duplicate(name ? { connectionName: name } : {}), ChatEvents.streamKey(ref));
   }
 
   private entryArgs(event: ChatEvent): (string | number)[] {
     return [STREAM_MAX_LEN, STREAM_TTL_SECONDS, event.type, event.turn_id ?? '', JSON.stringify(event.data)];
   }
+}
+
+/** Entries that were trimmed away between a reader's position and what the stream still holds. */
+export interface StreamGap {
+  /** Oldest entry still in the stream; null when the stream is gone (expired). */
+  firstAvailableId: string | null;
+  /** The position just before the oldest entry: reading after it continues without a new gap. */
+  resumeAfter: string | null;
+}
+
+export interface ReaderBatch {
+  events: StoredChatEvent[];
+  /** Set when events after the requested position were trimmed (capped stream) or expired. */
+  gap?: StreamGap;
+}
+
+/**
+ * Follows one chat's stream on a dedicated connection. `next` first reads what is already there
+ * together with the stream's trim state (one MULTI, so both describe the same instant), and only
+ * when it is caught up blocks for new entries: a gap can only open while a reader is behind, and
+ * entries that arrive during a block are the direct successors of its position.
+ */
+export class ChatStreamReader {
+  constructor(
+    private readonly connection: Redis,
+    private readonly key: string,
+  ) {}
+
+  /** Up to `count` events after `after`, waiting up to `blockMs` when there are none; `checkGap`
+   * false skips the trim check (the caller already reported a gap at this position). */
+  async next(after: string, count: number, blockMs: number, checkGap = true): Promise<ReaderBatch> {
+    const caughtUp = await this.catchUp(after, count, checkGap);
+    if (caughtUp.events.length > 0 || caughtUp.gap) return caughtUp;
+    return { events: await this.waitAfter(after, count, blockMs) };
+  }
+
+  async waitAfter(after: string, count: number, blockMs: number): Promise<StoredChatEvent[]> {
+    return parseEntries(await this.connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.key, after));
+  }
+
+  /** Ends the reader; a read waiting on the connection rejects. */
+  close(): void {
+    this.connection.disconnect();
+  }
+
+  private async catchUp(after: string, count: number, checkGap: boolean): Promise<ReaderBatch> {
+    if (!checkGap) return { events: parseEntries(await this.connection.xread('COUNT', count, 'STREAMS', this.key, after)) };
+    const replies = await this.connection.multi().xinfo('STREAM', this.key).xread('COUNT', count, 'STREAMS', this.key, after).exec();
+    const [info, read] = replies ?? [];
+    if (read?.[0]) throw read[0];
+    const events = parseEntries(read?.[1] as XReadReply);
+    const gap = info?.[0] ? missingStreamGap(info[0], after) : trimGap(info?.[1], after);
+    return gap ? { events, gap } : { events };
+  }
+}
+
+/** The stream is gone (never written, or expired): a reader that had seen an event missed the rest. */
+function missingStreamGap(error: Error, after: string): StreamGap | undefined {
+  if (!/no such key/i.test(error.message)) throw error;
+  return after === '0-0' ? undefined : { firstAvailableId: null, resumeAfter: null };
+}
+
+/**
+ * Trimming (MAXLEN) removes the oldest entries, so what was lost is everything before the oldest
+ * entry. A reader from the start missed something when more entries were ever added than the
+ * stream holds; a reader at an entry id missed something when an id could lie between its position
+ * and the oldest entry (its own entry trimmed right at the boundary is reported too: Redis does
+ * not record the newest trimmed id).
+ */
+function trimGap(info: unknown, after: string): StreamGap | undefined {
+  const fields = new Map<string, unknown>();
+  if (Array.isArray(info)) for (let i = 0; i + 1 < info.length; i += 2) fields.set(String(info[i]), info[i + 1]);
+  const firstEntry = fields.get('first-entry');
+  const firstAvailableId = Array.isArray(firstEntry) && typeof firstEntry[0] === 'string' ? firstEntry[0] : null;
+  if (firstAvailableId === null) return undefined;
+  const resumeAfter = previousEntryId(firstAvailableId);
+  if (after === '0-0') {
+    // `entries-added` exists from Redis 7.0; older servers cannot tell, and no gap is reported.
+    const added = Number(fields.get('entries-added'));
+    const length = Number(fields.get('length'));
+    return added > length ? { firstAvailableId, resumeAfter } : undefined;
+  }
+  return compareEntryIds(after, resumeAfter) < 0 ? { firstAvailableId, resumeAfter } : undefined;
+}
+
+const MAX_SEQ = 2n ** 64n - 1n;
+
+/** The greatest id below `id`: XREAD after it starts exactly at `id`. */
+export function previousEntryId(id: string): string {
+  const [ms = 0n, seq = 0n] = id.split('-').map(BigInt);
+  if (seq > 0n) return `${ms}-${seq - 1n}`;
+  return ms > 0n ? `${ms - 1n}-${MAX_SEQ}` : '0-0';
+}
+
+/** Orders stream entry ids (`<ms>-<seq>`) numerically. */
+export function compareEntryIds(a: string, b: string): number {
+  const [aMs = 0n, aSeq = 0n] = a.split('-').map(BigInt);
+  const [bMs = 0n, bSeq = 0n] = b.split('-').map(BigInt);
+  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
+  return aSeq === bSeq ? 0 : aSeq < bSeq ? -1 : 1;
 }
 
 type XReadReply = [key: string, entries: [id: string, fields: string[]][]][] | null;

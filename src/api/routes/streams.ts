@@ -1,0 +1,133 @@
+/**
+ * Live chat events: `GET /v1/chats/:chat_id/events` (server-sent events) and
+ * `GET /v1/chats/:chat_id/ws` (WebSocket). Both read the chat's Redis Stream, so they follow turns
+ * that run in any worker process, and resume after the last event id a client saw (`Last-Event-ID`
+ * or `?after=`); without one they start at the oldest event the stream still holds. The credential
+ * may come as `?access_token=` (browsers cannot set headers on either).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { errorResponses } from '../../domain/api/errors';
+import { guard } from '../auth/guard';
+import { accessChat, type ChatAccess } from '../chat-access';
+import { HttpError } from '../errors';
+import type { ApiRuntime } from '../runtime';
+import { sseHeaders, sseQuery, streamParams, wsQuery } from '../streams/schema';
+import { serveChatStream } from '../streams/serve';
+import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from '../streams/settings';
+import { SseChannel } from '../streams/sse';
+import { StreamRegistry, type ServedStream } from '../streams/registry';
+import { WS_GOING_AWAY, WS_INTERNAL_ERROR, WsChannel } from '../streams/ws';
+
+const tags = ['chats'];
+const FROM_THE_START = '0-0';
+
+const EVENTS_DESCRIPTION = [
+  'Server-sent events of the chat: `turn.started`, `message.delta`, `tool.called`, `tool.result`,',
+  '`message.completed`, `turn.completed`, `turn.failed`, `turn.restarted` (drop that turn\'s partial deltas),',
+  '`session.closed`. Each message has `id:` (resume after it with `Last-Event-ID` or `?after=`), `event:`',
+  '(the type) and `data:` JSON `{type, turn_id?, data}`. `stream.truncated` says events after your position',
+  'were dropped from the capped stream (read them from `transcript_url`), then the stream continues from the',
+  'oldest event left; `stream.error` precedes the server ending the stream (reconnect and resume).',
+  'The same events as JSON text frames `{id, type, turn_id?, data}` are served over WebSocket at',
+  '`/v1/chats/{chat_id}/ws?after=<id>`.',
+].join(' ');
+
+export function streamRoutes(scope: FastifyInstance, runtime: ApiRuntime, overrides: Partial<StreamSettings> = {}): void {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
+  const settings: StreamSettings = { ...DEFAULT_STREAM_SETTINGS, ...overrides };
+  const registry = new StreamRegistry(settings.maxStreams);
+  const chats = new WeakMap<FastifyRequest, ChatAccess>();
+  const callers = guard(runtime, ['app', 'runtime'], { queryToken: true });
+  // Tenancy is checked before a WebSocket upgrade, so a refusal is an HTTP answer, not a closed socket.
+  const findChat = async (request: FastifyRequest<{ Params: { chat_id: string } }>) => {
+    chats.set(request, await accessChat(runtime, request, request.params.chat_id));
+    if (registry.size >= settings.maxStreams) {
+      throw new HttpError(503, 'too_many_streams', 'this server is serving its maximum of live streams; retry shortly', undefined, { 'retry-after': '5' });
+    }
+  };
+  const transcriptUrl = (chatId: string) => `${runtime.publicUrl.replace(/\/$/, '')}/v1/chats/${encodeURIComponent(chatId)}/messages`;
+
+  app.addHook('preClose', async () => registry.shutdownAll());
+
+  app.get('/v1/chats/:chat_id/events', {
+    preHandler: [callers, findChat],
+    schema: {
+      tags,
+      summary: 'Live events of a chat (server-sent events); resumes after `Last-Event-ID`',
+      description: EVENTS_DESCRIPTION,
+      params: streamParams,
+      querystring: sseQuery,
+      headers: sseHeaders,
+      produces: ['text/event-stream'],
+      response: errorResponses(400, 401, 403, 404, 503),
+    },
+  }, async (request, reply) => {
+    const chat = chatOf(chats, request);
+    const after = request.headers['last-event-id'] ?? request.query.after ?? FROM_THE_START;
+    reply.hijack();
+    const channel = new SseChannel(reply.raw, reply.getHeaders(), settings);
+    const served: ServedStream = { shutdown: () => channel.end() };
+    if (!registry.add(served)) {
+      channel.end();
+      return;
+    }
+    try {
+      await serveChatStream({
+        redis: runtime.redis,
+        appId: chat.appId,
+        chatId: chat.chatId,
+        after,
+        transcriptUrl: transcriptUrl(chat.chatId),
+        channel,
+        end: (frame) => channel.end(frame),
+        settings,
+        log: request.log,
+      });
+    } finally {
+      registry.remove(served);
+      channel.end();
+    }
+  });
+
+  app.get('/v1/chats/:chat_id/ws', {
+    websocket: true,
+    preHandler: [callers, findChat],
+    schema: {
+      tags,
+      summary: 'Live events of a chat (WebSocket); resumes after `?after=`',
+      params: streamParams,
+      querystring: wsQuery,
+    },
+  }, async (socket, request) => {
+    const chat = chatOf(chats, request);
+    const channel = new WsChannel(socket, settings);
+    const served: ServedStream = { shutdown: () => channel.end(WS_GOING_AWAY, 'server shutting down') };
+    if (!registry.add(served)) {
+      channel.end(WS_GOING_AWAY, 'too many streams');
+      return;
+    }
+    try {
+      await serveChatStream({
+        redis: runtime.redis,
+        appId: chat.appId,
+        chatId: chat.chatId,
+        after: request.query.after ?? FROM_THE_START,
+        transcriptUrl: transcriptUrl(chat.chatId),
+        channel,
+        end: (frame) => channel.end(WS_INTERNAL_ERROR, 'event stream failed', frame),
+        settings,
+        log: request.log,
+      });
+    } finally {
+      registry.remove(served);
+      channel.end(WS_GOING_AWAY, 'stream ended');
+    }
+  });
+}
+
+function chatOf(chats: WeakMap<FastifyRequest, ChatAccess>, request: FastifyRequest): ChatAccess {
+  const chat = chats.get(request);
+  if (!chat) throw new Error(`route ${request.routeOptions.url ?? request.url} ran without its chat check`);
+  return chat;
+}
