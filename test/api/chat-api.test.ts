@@ -61,6 +61,15 @@ describe('apps', () => {
     expect((await stack.call('PATCH', '/v1/apps/beta', { key: stack.adminKey, body: {} })).status).toBe(400);
   });
 
+  it('refuses an app key on an admin route with 403, audited in the app with its identity', async () => {
+    const response = await stack.call('GET', '/v1/apps/acme', { key: appKey });
+    expect(response.status).toBe(403);
+    expect(await json(response)).toMatchObject({ error: { code: 'forbidden' } });
+    const events = await new AuditRepository(stack.kit.mongo).listAppEvents('acme', { limit: 1000 });
+    const refusal = events.find((event) => event.outcome === 'failure' && event.resource.id === '/v1/apps/:app_id');
+    expect(refusal?.actor).toMatchObject({ actor_id: 'app:acme', via: 'app_key' });
+  });
+
   it('refuses the old key after a rotation and accepts the new one', async () => {
     const oldKey = await stack.createApp('gamma');
     expect((await stack.call('GET', '/v1/chats?user_id=u', { key: oldKey })).status).toBe(200);

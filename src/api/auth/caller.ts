@@ -38,11 +38,15 @@ export async function authenticate(
 ): Promise<Caller> {
   const credential = bearer(request, options);
   const caller = await resolve(request, runtime, credential);
-  if (!allowed.includes(caller.kind)) {
-    // The credential is genuine but not for this route: an app or a browser asking for admin routes.
-    throw new HttpError(403, 'forbidden', `this route is not open to ${caller.kind === 'runtime' ? 'runtime tokens' : `${caller.kind} callers`}`);
-  }
+  if (!allowed.includes(caller.kind)) throw new WrongCallerError(caller);
   return caller;
+}
+
+/** A genuine credential used on a route not meant for it (an app key on an admin route, ...). */
+export class WrongCallerError extends HttpError {
+  constructor(readonly caller: Caller) {
+    super(403, 'forbidden', `this route is not open to ${caller.kind === 'runtime' ? 'runtime tokens' : `${caller.kind} callers`}`);
+  }
 }
 
 async function resolve(request: FastifyRequest, runtime: ApiRuntime, credential: string): Promise<Caller> {

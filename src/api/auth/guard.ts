@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { HttpError } from '../errors';
 import type { ApiRuntime } from '../runtime';
-import { authenticate, type AuthOptions, type Caller, type CallerKind } from './caller';
+import { authenticate, WrongCallerError, type AuthOptions, type Caller, type CallerKind } from './caller';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,7 +16,12 @@ declare module 'fastify' {
 
 export function guard(runtime: ApiRuntime, kinds: readonly CallerKind[], options: AuthOptions = {}): preHandlerAsyncHookHandler {
   return async (request) => {
-    request.caller = await authenticate(request, runtime, kinds, options);
+    try {
+      request.caller = await authenticate(request, runtime, kinds, options);
+    } catch (error) {
+      if (error instanceof WrongCallerError) await auditRefusal(runtime, request, error.caller, { type: 'route', id: request.routeOptions.url ?? request.url }, error.message);
+      throw error;
+    }
   };
 }
 
@@ -36,7 +41,18 @@ export async function refuse(
   resource: { type: string; id: string },
   reason: string,
 ): Promise<never> {
-  const caller = callerOf(request);
+  await auditRefusal(runtime, request, callerOf(request), resource, reason);
+  throw new HttpError(404, 'not_found', `${resource.type.replace('_', ' ')} '${resource.id}' not found`);
+}
+
+/** Writes a refusal into the caller's own audit chain: who tried what, and why it was refused. */
+async function auditRefusal(
+  runtime: ApiRuntime,
+  request: FastifyRequest,
+  caller: Caller,
+  resource: { type: string; id: string },
+  reason: string,
+): Promise<void> {
   const appId = caller.kind === 'admin' ? '_system' : caller.appId;
   await runtime.audit.appendAuditEvent({
     event_id: `audit:refusal:${randomUUID()}`,
@@ -48,5 +64,4 @@ export async function refuse(
     outcome: 'failure',
     details: { reason, method: request.method, route: request.routeOptions.url ?? '', request_id: String(request.id) },
   });
-  throw new HttpError(404, 'not_found', `${resource.type.replace('_', ' ')} '${resource.id}' not found`);
 }
