@@ -217,7 +217,6 @@ async function main(): Promise<void> {
     process.stderr.write(`stopping ${step} failed: ${error instanceof Error ? error.message : String(error)}\n`),
   );
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-chat-turn-'));
-  fs.chmodSync(scratch, 0o755); // PostgreSQL runs as the `postgres` user when this runs as root
   teardown.add('scratch directory', async () => fs.rmSync(scratch, { recursive: true, force: true }));
   // Ctrl-C: stop what was started, then leave (the phases in flight are abandoned).
   const interrupt = (signal: NodeJS.Signals) => {

@@ -27,8 +27,6 @@ export default async function setup(project: TestProject) {
   const toolsDir = path.resolve(__dirname, '..', '.tools');
   const tools = toolPaths(toolsDir);
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-test-'));
-  // PostgreSQL (under FerretDB) runs as the `postgres` user when tests run as root: let it in.
-  fs.chmodSync(runDir, 0o755);
   const started: { stop(): Promise<void> }[] = [];
   const stopAll = async () => {
     await Promise.allSettled(started.map((service) => service.stop()));

@@ -9,6 +9,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startChildService, type ChildService } from './child-service';
@@ -114,14 +115,24 @@ function serverOwner(): Owner | undefined {
  * named after `wanted`, so a second start still finds it.
  */
 function clusterDir(wanted: string, owner: Owner | undefined): string {
-  if (!owner || reachableByOthers(path.dirname(wanted))) return wanted;
+  if (!owner) return wanted;
+  const closed = closedAncestors(path.dirname(wanted));
+  // A private temporary directory (tests, benchmarks: mkdtemp makes them 0700) is ours to open
+  // for traversal; a private home directory is not.
+  const tmp = `${fs.realpathSync(os.tmpdir())}${path.sep}`;
+  if (closed.every((dir) => dir.startsWith(tmp))) {
+    for (const dir of closed) fs.chmodSync(dir, fs.statSync(dir).mode | 0o011);
+    return wanted;
+  }
   const key = createHash('sha256').update(wanted).digest('hex').slice(0, 16);
   return path.join('/var/lib/postgresql/tessera', key);
 }
 
-function reachableByOthers(dir: string): boolean {
+/** Existing directories on the way to `dir` (itself included) that others cannot traverse. */
+function closedAncestors(dir: string): string[] {
+  const closed: string[] = [];
   for (let current = path.resolve(dir); ; current = path.dirname(current)) {
-    if (fs.existsSync(current) && (fs.statSync(current).mode & 0o001) === 0) return false;
-    if (current === path.dirname(current)) return true;
+    if (fs.existsSync(current) && (fs.statSync(current).mode & 0o001) === 0) closed.push(fs.realpathSync(current));
+    if (current === path.dirname(current)) return closed;
   }
 }
