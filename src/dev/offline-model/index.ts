@@ -19,7 +19,10 @@
  *   shape; `x-offline-fail: midstream` drops the connection half-way through the answer. Append
  *   `;times=<n>` to fail only the first n identical requests, so a retry then succeeds.
  * - `tokenLatencyMs` simulates generation time per output token (streams pace their chunks).
+ * - Request header `x-offline-stamp: send-time` starts each streamed text delta with `<t:EPOCH_MS>`,
+ *   the moment it was written (for latency benchmarks; see stamp.ts).
  */
 export { startOfflineModel, buildOfflineModelApp, OFFLINE_MODEL_IDS, type OfflineModelOptions, type RunningOfflineModel } from './server';
 export { FAILURE_HEADER } from './failures';
 export { LOOP_MARKER } from './tools';
+export { preciseNow, readStamps, stripStamps, STAMP_HEADER, STAMP_VALUE } from './stamp';

@@ -12,6 +12,7 @@ import { BadFailureHeaderError, FAILURE_HEADER, FailureInjector } from './failur
 import { canonicalJson, hashOf } from './hash';
 import { composeTurn } from './reply';
 import { chatCompletionRequestSchema } from './schema';
+import { preciseNow, stampChunk, STAMP_HEADER, STAMP_VALUE } from './stamp';
 import { countPromptTokens, loadTokenCounter, type TokenCounter } from './tokens';
 import { LoadMeter } from './load-meter';
 import { completionBody, streamParts, type StreamPart } from './wire';
@@ -31,12 +32,15 @@ export interface RunningOfflineModel {
   port: number;
   /** Completions served: total, in flight now, and the most at once since the last reset. */
   load: LoadMeter;
+  /** Changes the simulated time per output token for requests from now on (benchmarks switch pace). */
+  setTokenLatencyMs(ms: number): void;
   close(): Promise<void>;
 }
 
 interface AppDependencies {
   counter: TokenCounter;
-  tokenLatencyMs: number;
+  /** Read per request, so a running server can change pace. */
+  readonly tokenLatencyMs: number;
   /** Aborted when the server closes: ends simulated latency and open streams. */
   shutdown: AbortSignal;
   load?: LoadMeter;
@@ -80,7 +84,15 @@ function modelEntry(id: string) {
  * Writes the stream as server-sent events, sleeping per output token. `cutAfter` (injected
  * `midstream` failure) destroys the connection after that many chunks, without `[DONE]`.
  */
-async function writeStream(raw: ServerResponse, parts: StreamPart[], requestId: string, latencyMs: number, stop: AbortSignal, cutAfter?: number): Promise<void> {
+async function writeStream(
+  raw: ServerResponse,
+  parts: StreamPart[],
+  requestId: string,
+  latencyMs: number,
+  stop: AbortSignal,
+  options: { cutAfter?: number; stamp?: boolean } = {},
+): Promise<void> {
+  const { cutAfter, stamp } = options;
   raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': requestId });
   let flushed: Promise<void> = Promise.resolve();
   for (const [index, part] of parts.entries()) {
@@ -95,13 +107,14 @@ async function writeStream(raw: ServerResponse, parts: StreamPart[], requestId: 
       return;
     }
     if (raw.destroyed) return;
-    flushed = new Promise((resolve) => raw.write(`data: ${JSON.stringify(part.chunk)}\n\n`, () => resolve()));
+    const chunk = stamp ? stampChunk(part.chunk, preciseNow()) : part.chunk;
+    flushed = new Promise((resolve) => raw.write(`data: ${JSON.stringify(chunk)}\n\n`, () => resolve()));
   }
   raw.end('data: [DONE]\n\n');
 }
 
 export function buildOfflineModelApp(deps: AppDependencies): FastifyInstance {
-  const { counter, tokenLatencyMs, shutdown } = deps;
+  const { counter, shutdown } = deps;
   // Destroy every socket on close, streaming ones included ('idle' would wait for them).
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: BODY_LIMIT_BYTES });
   const failures = new FailureInjector();
@@ -159,10 +172,13 @@ export function buildOfflineModelApp(deps: AppDependencies): FastifyInstance {
     if (body.stream) {
       const parts = streamParts(meta, turn, promptTokens, body.stream_options?.include_usage === true, counter);
       reply.hijack();
-      await writeStream(reply.raw, parts, requestId, tokenLatencyMs, stop, cut ? Math.ceil(parts.length / 2) : undefined);
+      await writeStream(reply.raw, parts, requestId, deps.tokenLatencyMs, stop, {
+        ...(cut ? { cutAfter: Math.ceil(parts.length / 2) } : {}),
+        stamp: headerValue(request, STAMP_HEADER) === STAMP_VALUE,
+      });
       return reply;
     }
-    const finished = await pause((cut ? turn.completionTokens / 2 : turn.completionTokens) * tokenLatencyMs, stop);
+    const finished = await pause((cut ? turn.completionTokens / 2 : turn.completionTokens) * deps.tokenLatencyMs, stop);
     if (cut || !finished) {
       reply.hijack();
       reply.raw.destroy();
@@ -185,7 +201,15 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
   const host = options.host ?? '127.0.0.1';
   const shutdown = new AbortController();
   const load = new LoadMeter();
-  const app = buildOfflineModelApp({ counter: await loadTokenCounter(), tokenLatencyMs: options.tokenLatencyMs ?? 0, shutdown: shutdown.signal, load });
+  const pace = { tokenLatencyMs: options.tokenLatencyMs ?? 0 };
+  const app = buildOfflineModelApp({
+    counter: await loadTokenCounter(),
+    get tokenLatencyMs() {
+      return pace.tokenLatencyMs;
+    },
+    shutdown: shutdown.signal,
+    load,
+  });
   await app.listen({ port: options.port ?? 0, host });
   const port = (app.server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
@@ -193,6 +217,9 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
     url: `http://${urlHost(host)}:${port}/v1`,
     port,
     load,
+    setTokenLatencyMs: (ms) => {
+      pace.tokenLatencyMs = Math.max(0, ms);
+    },
     close: () => {
       closing ??= (async () => {
         shutdown.abort();
