@@ -1,17 +1,8 @@
 import type { WorkerOptions } from '@temporalio/worker';
 
 /**
- * Worker tuning, from bench/chat-turn on the 2-core machine (docs/design-notes.md, "Worker
- * tuning"). A chat turn's workflow tasks and local activities are short and CPU-bound; the LLM
- * activity mostly waits on the network. Activities therefore get many slots (they wait, they do not
- * compute), workflow tasks fewer, and the sticky cache holds every chat a worker is likely to see
- * between two of its turns, so a turn never replays its history from the start.
+ * Chat worker tuning (slots, sticky cache, pollers), shared by the launcher's in-process worker,
+ * worker processes and bench/chat-turn. Empty on purpose: the SDK's defaults stand until a
+ * bench/chat-turn run shows a setting that pays (docs/design-notes.md, "Next steps").
  */
-export const CHAT_WORKER_TUNING = {
-  maxConcurrentWorkflowTaskExecutions: 40,
-  maxConcurrentActivityTaskExecutions: 200,
-  maxConcurrentLocalActivityExecutions: 200,
-  maxCachedWorkflows: 2000,
-  workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 4 },
-  activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 4 },
-} as const satisfies Partial<WorkerOptions>;
+export const CHAT_WORKER_TUNING = {} as const satisfies Partial<WorkerOptions>;
