@@ -1,0 +1,5 @@
+export * from './policy';
+export * from './snapshot';
+export * from './rules';
+export * from './playbook';
+export * from './incident';
