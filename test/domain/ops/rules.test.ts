@@ -8,6 +8,7 @@ import {
   errorSpike,
   evaluate,
   noisyTenant,
+  opsPolicySchema,
   type AppSample,
   type OpsPolicy,
 } from '../../../src/domain/ops';
@@ -135,8 +136,7 @@ describe('evaluate', () => {
     expect(second.findings.map((f) => `${f.app_id}:${f.rule}`).sort()).toEqual(['noisy:noisy_tenant', 'quiet:error_spike']);
   });
 
-  it('the default policy is valid against its own schema', async () => {
-    const { opsPolicySchema } = await import('../../../src/domain/ops');
+  it('the default policy is valid against its own schema', () => {
     expect(opsPolicySchema.parse(DEFAULT_OPS_POLICY)).toEqual(DEFAULT_OPS_POLICY);
   });
 });
