@@ -16,9 +16,14 @@ import { defaultStorageResolver, ensureMongoIndexes, MongoStores } from '../stor
 import { openRedis } from '../stores/redis';
 import OpenAI from 'openai';
 import { createChatActivities } from '../activities/chat';
+import { createPackActivities } from '../activities/packs';
 import { loadPriceBook } from '../workers/price-book';
 import { startWorkers } from '../workers/start-workers';
 import { startWorkerProcesses } from '../workers/worker-processes';
+import { startAnalyticsWorker } from '../workers/analytics-worker';
+import { ensureSchedules } from '../workers/schedules';
+import { localDirSink } from '../activities/analytics/archive-sink';
+import { pseudonymizer } from '../activities/analytics/pseudonym';
 import { TASK_QUEUES } from '../workflows/contract';
 import { loadWorkflowBundle } from '../workers/workflow-bundle';
 import { assertPortFree, type ChildService } from './child-service';
@@ -136,13 +141,16 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
   teardown.add('Temporal worker connection', () => nativeConnection.close());
 
-  const activities = createChatActivities({
-    mongo,
-    redis,
-    llm: new OpenAI({ apiKey: llm.apiKey ?? 'unset', baseURL: llm.baseUrl, maxRetries: 0 }),
-    priceBook: loadPriceBook(config.TESSERA_PRICING_FILE),
-    httpAllowlist: config.TESSERA_HTTP_ALLOWLIST,
-  });
+  const activities = {
+    ...createChatActivities({
+      mongo,
+      redis,
+      llm: new OpenAI({ apiKey: llm.apiKey ?? 'unset', baseURL: llm.baseUrl, maxRetries: 0 }),
+      priceBook: loadPriceBook(config.TESSERA_PRICING_FILE),
+      httpAllowlist: config.TESSERA_HTTP_ALLOWLIST,
+    }),
+    ...createPackActivities({ mongo, redis }),
+  };
   if (config.TESSERA_WORKER_PROCESSES > 0) {
     // The chat worker runs in processes of its own (more cores than one event loop can use).
     const processes = await startWorkerProcesses(config.TESSERA_WORKER_PROCESSES, {
@@ -171,6 +179,27 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
     workers.done.catch((error: unknown) => log.error({ err: error }, 'a worker stopped with an error'));
   }
 
+  // Analytics (ETL, rollups, retention) runs in this process: its activities use this process's chDB.
+  const pseudonymize = pseudonymizer(config.TESSERA_PSEUDONYM_KEY ?? readOrCreateSecret(dataDir, 'pseudonym-key'));
+  const analyticsWorker = await startAnalyticsWorker({
+    connection: nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    workflowBundle: await bundle,
+    deps: {
+      mongo,
+      clickhouse,
+      pseudonymize,
+      priceBook: loadPriceBook(config.TESSERA_PRICING_FILE),
+      archive: localDirSink(config.TESSERA_ARCHIVE_DIR ?? path.join(dataDir, 'archive')),
+    },
+  });
+  teardown.add('analytics worker', () => analyticsWorker.shutdown());
+  analyticsWorker.done.catch((error: unknown) => log.error({ err: error }, 'the analytics worker stopped with an error'));
+  if (config.TESSERA_SCHEDULES === 'on') {
+    const schedules = await ensureSchedules(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }));
+    log.info({ schedules }, 'analytics schedules in place');
+  }
+
   const adminKey = config.TESSERA_ADMIN_KEY ?? readOrCreateSecret(dataDir, 'admin-key', 'tsa_');
   const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const api = await buildApi({
@@ -195,6 +224,7 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
       },
       templatesDir: path.resolve(config.TESSERA_TEMPLATES_DIR),
       publicUrl,
+      analytics: { clickhouse, pseudonymize, gridGramsPerKwh: config.TESSERA_GRID_GCO2E_PER_KWH },
     }),
   });
   teardown.add('API', () => api.close());

@@ -79,6 +79,10 @@ export const MONGO_INDEXES: Record<string, IndexDescription[]> = {
     { key: { app_id: 1, incident_id: 1 }, unique: true, name: 'app_incident_unique' },
     { key: { app_id: 1, status: 1, opened_at: -1 }, name: 'app_status_opened' },
   ],
+  pack_runs: [{ key: { app_id: 1, run_id: 1 }, unique: true, name: 'app_run_unique' }],
+  pack_step_outputs: [{ key: { app_id: 1, run_id: 1, step_id: 1 }, unique: true, name: 'app_run_step_unique' }],
+  app_pack_settings: [{ key: { app_id: 1 }, unique: true, name: 'app_id_unique' }],
+  webhook_deliveries: [{ key: { app_id: 1, webhook_id: 1 }, unique: true, name: 'app_webhook_unique' }],
 };
 
 /** Creates every missing index. Indexes are created one per call and existing ones skipped:

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createChatActivities } from '../activities/chat';
+import { createPackActivities } from '../activities/packs';
 import { defaultStorageResolver, MongoStores } from '../stores/mongo';
 import { openRedis } from '../stores/redis';
 import { loadPriceBook } from './price-book';
@@ -34,13 +35,17 @@ export async function runChatWorker(spec: ChatWorkerSpec, signal: AbortSignal, o
   const redis = openRedis(spec.redisUrl, spec.redisKeyPrefix !== undefined ? { keyPrefix: spec.redisKeyPrefix } : {});
   const connection = await NativeConnection.connect({ address: spec.temporalAddress });
   try {
-    const activities = createChatActivities({
-      mongo,
-      redis,
-      llm: new OpenAI({ apiKey: spec.llm.apiKey ?? 'unset', baseURL: spec.llm.baseUrl, maxRetries: 0 }),
-      priceBook: loadPriceBook(spec.pricingFile),
-      httpAllowlist: spec.httpAllowlist,
-    });
+    const activities = {
+      ...createChatActivities({
+        mongo,
+        redis,
+        llm: new OpenAI({ apiKey: spec.llm.apiKey ?? 'unset', baseURL: spec.llm.baseUrl, maxRetries: 0 }),
+        priceBook: loadPriceBook(spec.pricingFile),
+        httpAllowlist: spec.httpAllowlist,
+      }),
+      // Pack runs and their steps share the chat queue (DESIGN §3).
+      ...createPackActivities({ mongo, redis }),
+    };
     const worker = await Worker.create({
       ...CHAT_WORKER_TUNING,
       connection,

@@ -6,6 +6,7 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ChatStatus, SendMessageArgs, TurnReply, TurnSummary } from '../domain/chat';
+import type { PackRunStatus } from '../domain/packs';
 
 export const TASK_QUEUES = {
   chat: 'tessera-chat',
@@ -25,10 +26,23 @@ export const SA = {
 export const workflowIds = {
   chat: (appId: string, chatId: string) => `chat:${appId}:${chatId}`,
   pack: (appId: string, runId: string) => `pack:${appId}:${runId}`,
+  packStep: (appId: string, runId: string, stepId: string) => `pack:${appId}:${runId}:${stepId}`,
+  webhook: (appId: string, webhookId: string) => `webhook:${appId}:${webhookId}`,
   etl: (windowStartIso: string) => `etl:${windowStartIso}`,
   aggregation: (day: string) => `agg:${day}`,
   incident: (appId: string, rule: string) => `incident:${appId}:${rule}`,
+  etlBackfill: (requestId: string) => `etl-backfill:${requestId}`,
 } as const;
+
+/** Temporal Schedules of the analytics pipeline (created or updated at start and by `npm run schedules`). */
+export const SCHEDULE_IDS = {
+  etlHourly: 'tessera-etl-hourly',
+  etlFresh: 'tessera-etl-fresh',
+  aggDaily: 'tessera-agg-daily',
+} as const;
+
+/** Set by Temporal on workflows a Schedule starts: the time the action was due. */
+export const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
 
 // chatSession: one per chat. Turns arrive as Updates; the rest are Signals and Queries.
 export const sendMessageUpdate = defineUpdate<TurnReply, [SendMessageArgs]>('sendMessage');
@@ -46,3 +60,6 @@ export const TURN_FAILURE_TYPES = {
   failed: 'turn_failed',
   sessionClosed: 'session_closed',
 } as const;
+
+// packRun: a pack's DAG; cancel it with Temporal's workflow cancellation (children follow).
+export const packRunStatusQuery = defineQuery<PackRunStatus>('packStatus');

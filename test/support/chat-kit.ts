@@ -9,6 +9,7 @@ import { Worker } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { createChatActivities } from '../../src/activities/chat';
+import { createPackActivities } from '../../src/activities/packs';
 import { ChatClient } from '../../src/client/chat-client';
 import { buildPriceBook } from '../../src/domain/pricing';
 import type { ChatTemplate } from '../../src/domain/templates';
@@ -49,7 +50,10 @@ export async function createChatKit(
     maxRetries: 0,
     ...(opts.llmHeaders ? { defaultHeaders: opts.llmHeaders } : {}),
   });
-  const activities = createChatActivities({ mongo, redis, llm, priceBook: buildPriceBook(), httpAllowlist: [] });
+  const activities = {
+    ...createChatActivities({ mongo, redis, llm, priceBook: buildPriceBook(), httpAllowlist: [] }),
+    ...createPackActivities({ mongo, redis }),
+  };
   const taskQueue = opts.taskQueue ?? uniqueName(`${label}-queue`);
   const chats = new ChatClient(env.client, { taskQueue, ...(opts.turnsPerRun ? { turnsPerRun: opts.turnsPerRun } : {}) });
 

@@ -1,0 +1,5 @@
+export * from './schema';
+export * from './render';
+export * from './dag';
+export * from './parse';
+export * from './run';

@@ -1,0 +1,51 @@
+/**
+ * `packStep` (`pack:{app_id}:{run_id}:{step}`): one step of a pack — one chat turn with the step's
+ * template, run by the same `runTurn` as a chat (usage, cost, audit, counters, event stream) in a
+ * synthetic chat of its own. Its prompt is rendered by an activity from stored outputs, and its
+ * output is stored in MongoDB; the parent gets a reference and the usage.
+ */
+import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { ZERO_USAGE } from '../domain/chat';
+import { packIds, type PackStepInput, type PackStepResult } from '../domain/packs';
+import { bookkeeping } from './chat/activities';
+import { runTurn } from './chat/run-turn';
+import { packBookkeeping } from './packs/activities';
+import { innermostMessage } from './packs/errors';
+
+export const PACK_STEP_FAILED = 'pack_step_failed';
+
+export async function packStep(input: PackStepInput): Promise<PackStepResult> {
+  const { appId, runId, stepId, userId, template, actor } = input;
+  // A retry is a new run of this workflow: its turn gets ids of its own, so nothing collides with
+  // what an earlier attempt stored.
+  const { attempt } = workflowInfo();
+  const chatId = packIds.stepChat(runId, stepId, attempt);
+  const turnId = packIds.stepTurn(runId, stepId, attempt);
+  const { content } = await packBookkeeping.preparePackStep({
+    appId,
+    runId,
+    stepId,
+    prompt: input.prompt,
+    input: input.input,
+    reads: input.reads,
+    attempt,
+  });
+
+  let seq = 1;
+  const spent = { ...ZERO_USAGE };
+  const turn = { appId, chatId, userId, turnId, turnNumber: 1, actor };
+  try {
+    const reply = await runTurn({ ...turn, template, content, nextSeq: () => seq++, spent });
+    const saved = await packBookkeeping.savePackStepOutput({ appId, runId, stepId, chatId, messageId: reply.messageId, usage: spent });
+    return { stepId, outputRef: saved.outputRef, outputChars: saved.outputChars, usage: { ...spent }, llmCalls: reply.usage.llm_calls };
+  } catch (error) {
+    const cancelled = isCancellation(error);
+    const message = innermostMessage(error, 'the step failed');
+    // What the turn spent was spent: its usage events stay, and its end is recorded.
+    await CancellationScope.nonCancellable(() =>
+      bookkeeping.finishTurn({ ...turn, status: cancelled ? 'cancelled' : 'failed', usage: spent, error: message }),
+    );
+    if (cancelled) throw error;
+    throw ApplicationFailure.create({ type: PACK_STEP_FAILED, message, details: [spent], cause: error as Error });
+  }
+}
