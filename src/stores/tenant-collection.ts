@@ -15,7 +15,7 @@ import type {
   WithId,
 } from 'mongodb';
 import type { MongoStores } from './mongo';
-import type { AuditEventDoc, ChatMessageDoc, ChatSessionDoc, UsageEventDoc } from './documents';
+import type { AuditEventDoc, ChatMessageDoc, ChatSessionDoc, ChatWindowDoc, UsageEventDoc } from './documents';
 
 export interface TenantDoc {
   app_id: string;
@@ -167,6 +167,8 @@ export interface TenantCollections {
   appId: string;
   sessions: TenantCollection<ChatSessionDoc>;
   messages: TenantCollection<ChatMessageDoc>;
+  /** Copies of each chat's newest messages, read by `_id` (see `ChatWindowDoc`). */
+  windows: TenantCollection<ChatWindowDoc>;
   usageEvents: TenantCollection<UsageEventDoc>;
   auditEvents: TenantCollection<AuditEventDoc>;
 }
@@ -182,6 +184,7 @@ export function tenantCollections(mongo: MongoStores, appId: string): TenantColl
     appId,
     sessions: new TenantCollection<ChatSessionDoc>(appId, 'chat_sessions', open('chat_sessions')),
     messages: new TenantCollection<ChatMessageDoc>(appId, 'chat_messages', open('chat_messages')),
+    windows: new TenantCollection<ChatWindowDoc>(appId, 'chat_windows', open('chat_windows')),
     usageEvents: new TenantCollection<UsageEventDoc>(appId, 'usage_events', open('usage_events')),
     auditEvents: new TenantCollection<AuditEventDoc>(appId, 'audit_events', open('audit_events')),
   };

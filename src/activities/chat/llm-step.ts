@@ -8,6 +8,7 @@ import type { ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { LlmStepArgs, LlmStepResult } from '../../domain/chat';
 import { isToolName, TOOL_DEFINITIONS } from '../../domain/tools/definitions';
 import type { ChatMessageDoc } from '../../stores/documents';
+import { BudgetGuard } from './budget-guard';
 import type { ChatActivityContext } from './context';
 import { toLlmFailure } from './llm-errors';
 import { buildLlmMessages } from './llm-messages';
@@ -17,6 +18,7 @@ import { readCompletionStream, type StreamedCompletion } from './llm-stream';
 export const TRANSCRIPT_WINDOW = 60;
 
 export function llmStepActivity(ctx: ChatActivityContext) {
+  const budget = new BudgetGuard(ctx.deps.redis, ctx.deps.priceBook);
   return {
     async llmStep(args: LlmStepArgs): Promise<LlmStepResult> {
       const activity = Context.current();
@@ -40,15 +42,26 @@ export function llmStepActivity(ctx: ChatActivityContext) {
       const tools = args.allowTools ? toolDefinitions(args.template.tools) : [];
       activity.heartbeat({ step: args.step });
       const startedAt = Date.now();
-      let completion: StreamedCompletion;
+      let completion: StreamedCompletion | undefined;
       // Deltas are sent without waiting for each one: one Redis connection keeps them in order,
       // and they are all confirmed before the message is stored.
       const published: Promise<unknown>[] = [];
+      const messages = buildLlmMessages(args.template.system_prompt, transcript);
+      // The call's largest cost is held against the app's budget first (ops autopilot, issue 10).
+      const call = {
+        appId: args.appId,
+        reservationId: `${args.appId}:${args.chatId}:${args.messageId}:${attempt}`,
+        model: args.template.model,
+        prompt: { messages, tools },
+        maxOutputTokens: args.maxOutputTokens,
+        at: ctx.now(),
+      };
+      await budget.reserve(call);
       try {
         const stream = await ctx.deps.llm.chat.completions.create(
           {
             model: args.template.model,
-            messages: buildLlmMessages(args.template.system_prompt, transcript),
+            messages,
             temperature: args.template.temperature,
             max_completion_tokens: args.maxOutputTokens,
             stream: true,
@@ -73,6 +86,7 @@ export function llmStepActivity(ctx: ChatActivityContext) {
         throw toLlmFailure(error);
       } finally {
         await Promise.allSettled(published);
+        await budget.settle(call, completion?.usage, completion?.model || args.template.model);
       }
       await Promise.all(published);
       // The SDK may end an aborted stream quietly instead of throwing.

@@ -29,6 +29,7 @@ import { guard } from '../auth/guard';
 import { accessChat, chatView, usageView, type ChatAccess } from '../chat-access';
 import { HttpError } from '../errors';
 import type { ApiRuntime } from '../runtime';
+import { admissionRefusal } from '../ops-refusals';
 import { turnHttpError } from '../turn-errors';
 
 const tags = ['chats'];
@@ -46,7 +47,7 @@ export function chatRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
       params: chatParams,
       querystring: messageQuery,
       body: messageBody,
-      response: { 200: turnView, 202: acceptedTurnView, ...errorResponses(400, 401, 403, 404, 409, 413, 429, 502, 503) },
+      response: { 200: turnView, 202: acceptedTurnView, ...errorResponses(400, 401, 402, 403, 404, 409, 413, 429, 502, 503) },
     },
   }, async (request, reply) => {
     const chat = await accessChat(runtime, request, request.params.chat_id);
@@ -61,6 +62,9 @@ export function chatRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
     }
     const turnId = messageId ?? `t_${randomUUID()}`;
     const admission = await runtime.admission.admit(chat.appId, turnId, app.limits);
+    if (!admission.admitted && (admission.reason === 'paused' || admission.reason === 'budget')) {
+      throw admissionRefusal(chat.appId, admission.reason, admission.retryAfterSeconds);
+    }
     if (!admission.admitted) {
       throw new HttpError(
         429,

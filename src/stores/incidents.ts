@@ -1,0 +1,79 @@
+/**
+ * Incidents in MongoDB (`incidents`, one document per incident, scoped by `app_id`). Every write is
+ * idempotent on its ids, so a retried activity never duplicates an incident or a step. The apps that
+ * ever had an incident are kept in a Redis set, so an admin listing across apps still queries each
+ * app's own scope.
+ */
+import type { Redis } from 'ioredis';
+import type { Decision, IncidentDoc, IncidentStatus, IncidentStep, RuleName } from '../domain/ops';
+import type { MongoStores } from './mongo';
+import { isDuplicateKeyError } from './mongo-errors';
+import { TenantCollection } from './tenant-collection';
+
+const APPS_KEY = 'ops:incident-apps';
+
+export interface IncidentFilter {
+  app_id?: string;
+  status?: IncidentStatus;
+  rule?: RuleName;
+  limit: number;
+}
+
+export type IncidentChanges = Partial<Pick<IncidentDoc, 'status' | 'summary' | 'summary_source' | 'suggested_action' | 'decision' | 'closed_at' | 'alerts'>>;
+
+export class Incidents {
+  constructor(
+    private readonly mongo: MongoStores,
+    private readonly redis: Redis,
+  ) {}
+
+  /** Inserts the incident unless it exists; returns the stored one either way. */
+  async open(doc: IncidentDoc): Promise<IncidentDoc> {
+    await this.redis.sadd(APPS_KEY, doc.app_id);
+    try {
+      await this.collection(doc.app_id).insertOne(doc);
+      return doc;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      return (await this.get(doc.app_id, doc.incident_id)) ?? doc;
+    }
+  }
+
+  async get(appId: string, incidentId: string): Promise<IncidentDoc | null> {
+    return this.collection(appId).findOne<IncidentDoc>({ incident_id: incidentId }, { projection: { _id: 0 } });
+  }
+
+  /** Appends a step once (by `step_id`) and applies the changes. */
+  async record(appId: string, incidentId: string, step: IncidentStep | undefined, changes: IncidentChanges, now: Date): Promise<void> {
+    const collection = this.collection(appId);
+    if (step) {
+      const current = await this.get(appId, incidentId);
+      if (current && !current.steps.some((known) => known.step_id === step.step_id)) {
+        await collection.updateOne({ incident_id: incidentId }, { $push: { steps: step } });
+      }
+    }
+    await collection.updateOne({ incident_id: incidentId }, { $set: { ...changes, updated_at: now } });
+  }
+
+  async list(filter: IncidentFilter): Promise<IncidentDoc[]> {
+    const apps = filter.app_id ? [filter.app_id] : (await this.redis.smembers(APPS_KEY)).sort();
+    const query = { ...(filter.status ? { status: filter.status } : {}), ...(filter.rule ? { rule: filter.rule } : {}) };
+    const perApp = await Promise.all(
+      apps.map((appId) => this.collection(appId).find<IncidentDoc>(query, { sort: { opened_at: -1 }, limit: filter.limit, projection: { _id: 0 } })),
+    );
+    return perApp.flat().sort((a, b) => b.opened_at.getTime() - a.opened_at.getTime()).slice(0, filter.limit);
+  }
+
+  /** The approval decisions of the app's last incidents of a rule, oldest first (for promotion). */
+  async recentDecisions(appId: string, rule: RuleName, limit: number): Promise<Decision[]> {
+    const docs = await this.collection(appId).find<IncidentDoc>(
+      { rule, decision: { $in: ['approved', 'rejected', 'timed_out'] } },
+      { sort: { opened_at: -1 }, limit, projection: { decision: 1, _id: 0 } },
+    );
+    return docs.map((doc) => doc.decision as Decision).reverse();
+  }
+
+  private collection(appId: string): TenantCollection<IncidentDoc> {
+    return new TenantCollection<IncidentDoc>(appId, 'incidents', async () => (await this.mongo.dbFor(appId)).collection<IncidentDoc>('incidents'));
+  }
+}
