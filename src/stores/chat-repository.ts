@@ -4,6 +4,7 @@
  */
 import type { Filter } from 'mongodb';
 import type { UsageTotals } from '../domain/chat';
+import { ChatWindows } from './chat-windows';
 import type { ChatMessageDoc, ChatSessionDoc, MessageStatus } from './documents';
 import { isDuplicateKeyError } from './mongo-errors';
 import type { TenantCollection, TenantCollections, TenantInput } from './tenant-collection';
@@ -44,10 +45,12 @@ const ZERO_TOTALS: UsageTotals = { input_tokens: 0, cached_input_tokens: 0, outp
 export class ChatRepository {
   private readonly sessions: TenantCollection<ChatSessionDoc>;
   private readonly messages: TenantCollection<ChatMessageDoc>;
+  private readonly windows: ChatWindows;
 
-  constructor(collections: Pick<TenantCollections, 'sessions' | 'messages'>) {
+  constructor(collections: Pick<TenantCollections, 'sessions' | 'messages' | 'windows'>) {
     this.sessions = collections.sessions;
     this.messages = collections.messages;
+    this.windows = new ChatWindows(collections.windows, collections.messages);
   }
 
   /** Creates the session unless it exists; `created` tells which. An existing one is untouched. */
@@ -138,15 +141,23 @@ export class ChatRepository {
   }
 
   /** Inserts the message unless its `message_id` exists in the chat; then the stored one is
-   * returned as is. The same id in another chat of the app is a conflict, never a match. */
+   * returned as is. The same id in another chat of the app is a conflict, never a match.
+   * The chat's window is written first: a write that fails in between is retried by its activity,
+   * while a message stored without its window copy would be found by the retry and not written
+   * again. When the record already holds the seq, the window is set back to what it holds. */
   async insertMessage(message: TenantInput<ChatMessageDoc>): Promise<{ message: ChatMessageDoc; inserted: boolean }> {
+    await this.windows.put(message);
     try {
       await this.messages.insertOne({ ...message });
       return { message: { ...message, app_id: this.messages.appId }, inserted: true };
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }
-    const stored = await this.messages.findOne<ChatMessageDoc>({ message_id: message.message_id }, { projection: { _id: 0 } });
+    const [stored, atSeq] = await Promise.all([
+      this.messages.findOne<ChatMessageDoc>({ message_id: message.message_id }, { projection: { _id: 0 } }),
+      this.messages.findOne<ChatMessageDoc>({ chat_id: message.chat_id, seq: message.seq }, { projection: { _id: 0 } }),
+    ]);
+    await (atSeq ? this.windows.put(atSeq) : this.windows.remove(message.chat_id, [message.seq]));
     if (!stored) throw new SeqConflictError(message.chat_id, message.seq, message.message_id);
     if (stored.chat_id !== message.chat_id) throw new MessageIdConflictError(message.message_id, message.chat_id, stored.chat_id);
     return { message: stored, inserted: false };
@@ -156,12 +167,15 @@ export class ChatRepository {
     return this.messages.findOne({ chat_id: chatId, message_id: messageId }, { projection: { _id: 0 } });
   }
 
-  /** The chat's newest messages, oldest first. */
+  /** The chat's newest messages, oldest first. Before a given seq (what a turn sends to the model)
+   * they come from the chat's windows: point reads by `_id`, flat as the chat grows. */
   async transcript(chatId: string, options: TranscriptOptions): Promise<ChatMessageDoc[]> {
+    if (options.beforeSeq !== undefined) {
+      return this.windows.newest(chatId, { ...options, beforeSeq: options.beforeSeq });
+    }
     const filter: Filter<ChatMessageDoc> = { chat_id: chatId };
     const excluded = options.excludeStatuses ?? [];
     if (excluded.length > 0) filter.status = { $nin: excluded };
-    if (options.beforeSeq !== undefined) filter.seq = { $lt: options.beforeSeq };
     const newestFirst = await this.messages.find<ChatMessageDoc>(filter, {
       sort: { seq: -1 },
       limit: options.last,
@@ -188,10 +202,28 @@ export class ChatRepository {
   }
 
   async setTurnStatus(chatId: string, turnId: string, status: MessageStatus): Promise<number> {
-    return (await this.messages.updateMany({ chat_id: chatId, turn_id: turnId }, { $set: { status } })).modified;
+    const seqs = await this.turnSeqs(chatId, turnId);
+    const { modified } = await this.messages.updateMany({ chat_id: chatId, turn_id: turnId }, { $set: { status } });
+    await this.windows.setStatus(chatId, seqs, status);
+    return modified;
   }
 
   async deleteTurnMessages(chatId: string, turnId: string): Promise<number> {
-    return this.messages.deleteMany({ chat_id: chatId, turn_id: turnId });
+    const seqs = await this.turnSeqs(chatId, turnId);
+    const deleted = await this.messages.deleteMany({ chat_id: chatId, turn_id: turnId });
+    await this.windows.remove(chatId, seqs);
+    return deleted;
+  }
+
+  /** For whoever deletes messages from the record otherwise (retention): drops their window copies. */
+  async forgetInWindows(messages: readonly Pick<ChatMessageDoc, 'chat_id' | 'seq'>[]): Promise<void> {
+    const byChat = new Map<string, number[]>();
+    for (const { chat_id, seq } of messages) byChat.set(chat_id, [...(byChat.get(chat_id) ?? []), seq]);
+    await Promise.all([...byChat].map(([chatId, seqs]) => this.windows.remove(chatId, seqs)));
+  }
+
+  private async turnSeqs(chatId: string, turnId: string): Promise<number[]> {
+    const docs = await this.messages.find<Pick<ChatMessageDoc, 'seq'>>({ chat_id: chatId, turn_id: turnId }, { projection: { _id: 0, seq: 1 } });
+    return docs.map((doc) => doc.seq);
   }
 }

@@ -57,6 +57,25 @@ export interface ChatMessageDoc {
   tool_ok?: boolean;
 }
 
+/**
+ * The newest messages of a chat, `WINDOW_SIZE` seqs per document, read by `_id`
+ * (`{app}:{chat}:{window}`) so a turn's transcript read costs the same at turn 1 and turn 1,000.
+ * A copy: `chat_messages` stays the record (see `ChatRepository`).
+ */
+export interface ChatWindowDoc {
+  _id: string;
+  app_id: string;
+  chat_id: string;
+  window: number;
+  /** Messages by `m{seq}` (field names, not array slots: set and unset by seq, so a retry is
+   * idempotent). Stored without `app_id`. */
+  messages: Record<string, Omit<ChatMessageDoc, 'app_id'>>;
+  /** The lowest seq from which on the window holds every message of its range (messages below it,
+   * written before windows existed, are copied in on the first read that finds them missing). */
+  min_seq: number;
+  updated_at: Date;
+}
+
 export interface UsageEventDoc {
   event_id: string;
   app_id: string;
