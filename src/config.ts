@@ -71,6 +71,12 @@ export const configSchema = z.object({
   TESSERA_HTTP_ALLOWLIST: commaList.default([]),
   TESSERA_PRICING_FILE: optional(z.string().min(1)),
   TESSERA_PSEUDONYM_KEY: optional(z.string().min(16, 'must be at least 16 characters')),
+  /** Grid carbon intensity for CO2e estimates, gCO2e per kWh (default: world average, IEA 2024). */
+  TESSERA_GRID_GCO2E_PER_KWH: z.coerce.number().min(0).max(2000).default(400),
+  /** Where retention archives chat messages (gzip JSONL); default `<data dir>/archive`. */
+  TESSERA_ARCHIVE_DIR: optional(z.string().min(1)),
+  /** Create or update the analytics Schedules at start (off: manage them with `npm run schedules`). */
+  TESSERA_SCHEDULES: z.enum(['on', 'off']).default('on'),
   /** Chat worker processes beside the launcher's own (0: the chat worker runs in the launcher). */
   TESSERA_WORKER_PROCESSES: z.coerce.number().int().min(0).max(32).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

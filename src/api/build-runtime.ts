@@ -15,6 +15,7 @@ import { loadTemplates, TemplateError } from '../stores/templates';
 import { ActorTokenVerifier } from './auth/actor-token';
 import { RuntimeTokens } from './auth/runtime-token';
 import type { ApiRuntime, ApiSecrets } from './runtime';
+import type { AnalyticsRuntime } from './analytics-runtime';
 
 export interface ApiRuntimeOptions {
   temporal: Client;
@@ -26,6 +27,7 @@ export interface ApiRuntimeOptions {
   /** Task queue of chat sessions (tests use their own). */
   chatTaskQueue?: string;
   now?: () => Date;
+  analytics?: AnalyticsRuntime;
 }
 
 export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
@@ -52,5 +54,6 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
     },
     publicUrl: options.publicUrl,
     now,
+    ...(options.analytics ? { analytics: options.analytics } : {}),
   };
 }

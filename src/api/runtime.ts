@@ -12,6 +12,7 @@ import type { AuditRepository } from '../stores/audit-repository';
 import type { MongoStores } from '../stores/mongo';
 import type { ActorTokenVerifier } from './auth/actor-token';
 import type { RuntimeTokens } from './auth/runtime-token';
+import type { AnalyticsRuntime } from './analytics-runtime';
 
 export interface ApiSecrets {
   adminKey: string;
@@ -35,4 +36,6 @@ export interface ApiRuntime {
   /** Base URL clients reach this API at (stream URLs are built from it). */
   publicUrl: string;
   now(): Date;
+  /** ClickHouse for analytics and erasure; absent in a process without one (those routes answer 503). */
+  analytics?: AnalyticsRuntime;
 }

@@ -61,6 +61,35 @@ export class TenantCollection<T extends TenantDoc> {
     return collection.find<R>(this.scope(filter), findOptions).toArray();
   }
 
+  /**
+   * Reads every match through one cursor and hands it out in batches of at most `batchSize`
+   * documents (bounded memory for long scans such as an ETL window); the cursor never leaves.
+   */
+  async forEachBatch<R extends Document = WithId<T>>(
+    filter: Filter<T>,
+    options: Pick<TenantFindOptions, 'sort' | 'projection'> & { batchSize: number },
+    handle: (batch: R[]) => Promise<void>,
+  ): Promise<void> {
+    const collection = await this.#collection();
+    const findOptions: FindOptions = { batchSize: options.batchSize };
+    if (options.sort !== undefined) findOptions.sort = options.sort;
+    if (options.projection !== undefined) findOptions.projection = options.projection;
+    const cursor = collection.find<R>(this.scope(filter), findOptions);
+    try {
+      let batch: R[] = [];
+      for await (const doc of cursor) {
+        batch.push(doc);
+        if (batch.length >= options.batchSize) {
+          await handle(batch);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await handle(batch);
+    } finally {
+      await cursor.close();
+    }
+  }
+
   async findOne<R extends Document = WithId<T>>(
     filter: Filter<T> = {},
     options: Pick<TenantFindOptions, 'sort' | 'projection'> = {},

@@ -104,4 +104,99 @@ export const clickHouseMigrations: ClickHouseMigration[] = [
       ORDER BY (app_id, day, model, template)`,
     ],
   },
+  {
+    // 1-4 were drafts nothing wrote to (the ETL did not exist): 5 replaces them with the schemas
+    // the ETL, rollups, re-pricing and erasure need. From here on, tables only change by ALTER.
+    version: 5,
+    name: 'analytics_v1',
+    statements: (t) => [
+      `DROP TABLE IF EXISTS ${t('usage_events')}`,
+      `CREATE TABLE ${t('usage_events')} (
+        event_id String,
+        app_id LowCardinality(String),
+        ts DateTime64(3, 'UTC'),
+        user_pseudonym String,
+        chat_id String,
+        turn_id String,
+        step UInt16,
+        template LowCardinality(String),
+        provider LowCardinality(String),
+        model LowCardinality(String),
+        input_tokens UInt64,
+        cached_input_tokens UInt64,
+        output_tokens UInt64,
+        cost_nanos Int64,
+        priced Bool,
+        price_table_version LowCardinality(String),
+        billed_cost_nanos Int64,
+        billed_priced Bool,
+        billed_price_table_version LowCardinality(String),
+        energy_wh Float64,
+        energy_estimated Bool,
+        latency_ms UInt32,
+        ttft_ms UInt32,
+        status LowCardinality(String),
+        error_type LowCardinality(String),
+        version UInt64,
+        ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(version)
+      PARTITION BY toYYYYMM(ts)
+      ORDER BY (app_id, ts, event_id)
+      SETTINGS non_replicated_deduplication_window = 1000`,
+      `DROP TABLE IF EXISTS ${t('audit_events')}`,
+      `CREATE TABLE ${t('audit_events')} (
+        event_id String,
+        app_id LowCardinality(String),
+        ts DateTime64(3, 'UTC'),
+        seq UInt64,
+        actor_pseudonym String,
+        actor_via LowCardinality(String),
+        actor_roles Array(LowCardinality(String)),
+        action LowCardinality(String),
+        resource_type LowCardinality(String),
+        resource_id String,
+        outcome LowCardinality(String),
+        hash String,
+        prev_hash String,
+        version UInt64,
+        ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(version)
+      PARTITION BY toYYYYMM(ts)
+      ORDER BY (app_id, ts, event_id)
+      SETTINGS non_replicated_deduplication_window = 1000`,
+      `DROP TABLE IF EXISTS ${t('daily_app_usage')}`,
+      `CREATE TABLE ${t('daily_app_usage')} (
+        app_id LowCardinality(String),
+        day Date,
+        model LowCardinality(String),
+        template LowCardinality(String),
+        user_pseudonym String,
+        run_id String,
+        calls UInt64,
+        turns UInt64,
+        errors UInt64,
+        input_tokens UInt64,
+        cached_input_tokens UInt64,
+        output_tokens UInt64,
+        cost_nanos Int64,
+        billed_cost_nanos Int64,
+        unpriced_calls UInt64,
+        energy_wh Float64,
+        unestimated_calls UInt64,
+        latency_q AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), UInt32),
+        ttft_q AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), UInt32),
+        computed_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(computed_at)
+      PARTITION BY toYYYYMM(day)
+      ORDER BY (app_id, day, run_id, model, template, user_pseudonym)`,
+      // One row per finished rollup of a day: readers use only the latest run of each day.
+      `CREATE TABLE IF NOT EXISTS ${t('daily_rollup_runs')} (
+        day Date,
+        run_id String,
+        events UInt64,
+        computed_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(computed_at)
+      ORDER BY (day, run_id)`,
+    ],
+  },
 ];

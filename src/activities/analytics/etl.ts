@@ -1,0 +1,122 @@
+/**
+ * The ETL step: one app's events of one time window from MongoDB into ClickHouse. Reads through
+ * one cursor in bounded batches (sorted by `ts, event_id`), inserts each batch idempotently and
+ * heartbeats the last committed event; a retried attempt resumes after it.
+ */
+import { Context } from '@temporalio/activity';
+import { listApps, SYSTEM_APP_ID } from '../../stores/app-directory';
+import type { AuditEventDoc, UsageEventDoc } from '../../stores/documents';
+import { tenantCollections } from '../../stores/tenant-collection';
+import { chDateTime, insertBatch } from './clickhouse-batch';
+import type { AnalyticsDeps } from './deps';
+import { usageRowMapper } from './usage-rows';
+
+export type EtlSource = 'usage' | 'audit';
+export type EtlMode = 'etl' | 'reprice';
+
+export interface EtlWindowInput {
+  appId: string;
+  source: EtlSource;
+  /** ISO instants, `[from, to)`. */
+  from: string;
+  to: string;
+  mode: EtlMode;
+}
+
+export interface EtlWindowResult {
+  rows: number;
+  batches: number;
+  /** Resumed after a previous attempt's last committed batch. */
+  resumed: boolean;
+}
+
+export interface EtlProgress {
+  after_ts: string;
+  after_id: string;
+  rows: number;
+  batches: number;
+}
+
+export const ETL_BATCH_ROWS = 20_000;
+/** Re-priced rows outrank rows carrying the billed figure, whenever either was written. */
+export const REPRICE_VERSION_OFFSET = 2 ** 42;
+
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined; // called outside an activity (benchmarks, tools)
+  }
+}
+
+export async function etlWindow(deps: AnalyticsDeps, input: EtlWindowInput): Promise<EtlWindowResult> {
+  const ctx = activityContext();
+  const previous = ctx?.info.heartbeatDetails as EtlProgress | undefined;
+  const progress: EtlProgress = previous ? { ...previous } : { after_ts: '', after_id: '', rows: 0, batches: 0 };
+  const collections = tenantCollections(deps.mongo, input.appId);
+  const version = Date.now() + (input.mode === 'reprice' ? REPRICE_VERSION_OFFSET : 0);
+  const batchSize = deps.batchRows ?? ETL_BATCH_ROWS;
+  const scope = `etl:${input.source}:${input.mode}:${input.appId}`;
+
+  const commit = async (table: string, rows: Record<string, unknown>[], last: { ts: string; id: string }) => {
+    await insertBatch(deps.clickhouse, table, scope, rows, version);
+    progress.after_ts = last.ts;
+    progress.after_id = last.id;
+    progress.rows += rows.length;
+    progress.batches += 1;
+    ctx?.heartbeat({ ...progress });
+  };
+
+  if (input.source === 'usage') {
+    const from = progress.after_ts ? new Date(progress.after_ts) : new Date(input.from);
+    const toRow = usageRowMapper({ pseudonymize: deps.pseudonymize, book: deps.priceBook, reprice: input.mode === 'reprice' });
+    await collections.usageEvents.forEachBatch<UsageEventDoc>(
+      { ts: { $gte: from, $lt: new Date(input.to) } },
+      { sort: { ts: 1, event_id: 1 }, projection: { _id: 0 }, batchSize },
+      async (docs) => {
+        const fresh = progress.after_ts ? docs.filter((doc) => after(doc.ts.toISOString(), doc.event_id, progress)) : docs;
+        const last = docs[docs.length - 1];
+        if (!last) return;
+        await commit('usage_events', fresh.map(toRow), { ts: last.ts.toISOString(), id: last.event_id });
+      },
+    );
+  } else {
+    const from = progress.after_ts || new Date(input.from).toISOString();
+    await collections.auditEvents.forEachBatch<AuditEventDoc>(
+      { ts: { $gte: from, $lt: new Date(input.to).toISOString() } },
+      { sort: { ts: 1, event_id: 1 }, projection: { _id: 0 }, batchSize },
+      async (docs) => {
+        const fresh = progress.after_ts ? docs.filter((doc) => after(doc.ts, doc.event_id, progress)) : docs;
+        const last = docs[docs.length - 1];
+        if (!last) return;
+        const rows = fresh.map((doc) => ({
+          event_id: doc.event_id,
+          app_id: doc.app_id,
+          ts: chDateTime(doc.ts),
+          seq: doc.seq,
+          actor_pseudonym: deps.pseudonymize(doc.app_id, doc.actor.actor_id),
+          actor_via: doc.actor.via ?? '',
+          actor_roles: doc.actor.roles,
+          action: doc.action,
+          resource_type: doc.resource.type,
+          resource_id: doc.resource.id,
+          outcome: doc.outcome,
+          hash: doc.hash,
+          prev_hash: doc.prev_hash,
+        }));
+        await commit('audit_events', rows, { ts: last.ts, id: last.event_id });
+      },
+    );
+  }
+  return { rows: progress.rows, batches: progress.batches, resumed: previous !== undefined };
+}
+
+/** Whether `(ts, id)` comes after the last committed event (ISO strings sort like instants). */
+function after(ts: string, id: string, progress: EtlProgress): boolean {
+  return ts > progress.after_ts || (ts === progress.after_ts && id > progress.after_id);
+}
+
+/** Apps to visit for a window: every registered app and the system app. */
+export async function listEtlApps(deps: AnalyticsDeps): Promise<string[]> {
+  return [...(await listApps(deps.mongo)).map((app) => app.app_id), SYSTEM_APP_ID];
+}

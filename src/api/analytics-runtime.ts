@@ -1,0 +1,12 @@
+/** What the analytics, ETL-operations and erasure routes need beyond the common runtime. */
+import type { Pseudonymize } from '../activities/analytics/pseudonym';
+import type { ClickHouseStore } from '../stores/clickhouse';
+
+export interface AnalyticsRuntime {
+  clickhouse: ClickHouseStore;
+  pseudonymize: Pseudonymize;
+  /** gCO2e per kWh for CO2e figures. */
+  gridGramsPerKwh: number;
+  /** Task queue of the analytics workflows (tests use their own). */
+  taskQueue?: string;
+}
