@@ -23,14 +23,15 @@ export async function registerApp(mongo: MongoStores, appId: string, tier: Tier)
 export function usageEvents(appId: string, from: string, to: string, everyMinutes: number): UsageEventDoc[] {
   const docs: UsageEventDoc[] = [];
   let i = 0;
+  const run = Date.parse(from).toString(36);
   for (let t = Date.parse(from); t < Date.parse(to); t += everyMinutes * 60_000, i++) {
     const known = i % 3 !== 2;
     docs.push({
-      event_id: `llm:${appId}:c${i % 5}:t${i}:0`,
+      event_id: `llm:${appId}:c${i % 5}:${run}t${i}:0`,
       app_id: appId,
       chat_id: `c${i % 5}`,
       user_id: `u${(i % 3) + 1}`,
-      turn_id: `t${i}`,
+      turn_id: `${run}t${i}`,
       step: 0,
       template: i % 2 === 0 ? 'assistant' : 'researcher',
       provider: known ? 'openai' : 'unknown',

@@ -1,20 +1,18 @@
-/** The analytics activities as workflows see them, with their timeouts and retry policies. */
+/** The analytics activities as workflows see them, with their timeouts and retry policies. They run
+ * on the workflow's own task queue (`tessera-analytics` in production). */
 import { proxyActivities } from '@temporalio/workflow';
 import type { AnalyticsActivities } from '../../activities/analytics';
-import { TASK_QUEUES } from '../contract';
 
 const retry = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 };
 
 /** Quick reads (the app list). */
 export const lookups = proxyActivities<AnalyticsActivities>({
-  taskQueue: TASK_QUEUES.analytics,
   startToCloseTimeout: '1 minute',
   retry,
 });
 
 /** Long scans: they heartbeat after every committed batch, and a retry resumes after it. */
 export const scans = proxyActivities<AnalyticsActivities>({
-  taskQueue: TASK_QUEUES.analytics,
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
   retry: { ...retry, nonRetryableErrorTypes: ['invalid_window'] },
