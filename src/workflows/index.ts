@@ -6,3 +6,5 @@ export { etlBackfill } from './etl-backfill';
 export { packRun } from './pack-run';
 export { packStep } from './pack-step';
 export { webhookDelivery } from './webhook-delivery';
+export { opsMonitor } from './ops-monitor';
+export { remediation } from './remediation';

@@ -1,0 +1,33 @@
+/**
+ * The ops autopilot's names both sides of Temporal agree on: workflow ids, the Schedule, and the
+ * remediation workflow's signals and query. (Kept beside `contract.ts`, which holds the chat's.)
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { Finding, IncidentStatus } from '../domain/ops';
+
+export const OPS_IDS = {
+  /** The long-running fast loop (continues as new). */
+  fastLoop: 'ops-monitor',
+  /** The Temporal Schedule that runs a short monitoring pass as a backstop. */
+  schedule: 'tessera-ops-monitor',
+  scheduledWorkflow: 'ops-monitor-scheduled',
+} as const;
+
+export interface Decider {
+  actor: string;
+  note?: string;
+}
+
+/** A rule fired again for an open incident (also the signal of signal-with-start). */
+export const alertSignal = defineSignal<[Finding]>('alert');
+export const approveSignal = defineSignal<[Decider]>('approve');
+export const rejectSignal = defineSignal<[Decider]>('reject');
+
+export interface RemediationStatus {
+  incidentId?: string;
+  status: IncidentStatus;
+  alerts: number;
+  escalations: number;
+  applied: string[];
+}
+export const remediationStatusQuery = defineQuery<RemediationStatus>('incidentStatus');

@@ -1,0 +1,147 @@
+/**
+ * `remediation` — one incident per app and rule (`incident:{app_id}:{rule}`), started by the
+ * monitor with signal-with-start, so a repeated alert joins the open incident.
+ *
+ * It plans the playbook from the app's policy (autonomy, with promotion after consecutive
+ * approvals), writes an explanation, then: `shadow` records what it would do; `approval` waits for
+ * `approve`/`reject` with a timeout that falls back to the safe action and notifies; `automatic`
+ * acts. Actions are temporary: after their TTL, on a durable timer, they are reverted — unless the
+ * condition persisted (alerts kept coming), which escalates, up to the policy's limit. Every step
+ * is recorded in the incident document and audited.
+ */
+import { condition, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import type { Finding, IncidentStatus, IncidentStepKind, OpsAction, PlaybookPlan, RuleName } from '../domain/ops';
+import { alertSignal, approveSignal, rejectSignal, remediationStatusQuery, type Decider } from './ops-contract';
+import { explain, ops } from './ops/activities';
+
+export interface RemediationInput {
+  appId: string;
+  rule: RuleName;
+  finding: Finding;
+}
+
+export interface RemediationResult {
+  incidentId: string;
+  status: IncidentStatus;
+  applied: OpsAction[];
+  escalations: number;
+}
+
+export async function remediation(input: RemediationInput): Promise<RemediationResult> {
+  const { appId } = input;
+  let alerts = 0;
+  let decision: { kind: 'approved' | 'rejected'; by: Decider } | undefined;
+  let status: IncidentStatus = 'open';
+  let escalations = 0;
+  let incidentId: string | undefined = undefined;
+  const applied: OpsAction[] = [];
+  let steps = 0;
+
+  setHandler(alertSignal, () => {
+    alerts++;
+  });
+  setHandler(approveSignal, (by) => {
+    decision ??= { kind: 'approved', by };
+  });
+  setHandler(rejectSignal, (by) => {
+    decision ??= { kind: 'rejected', by };
+  });
+  setHandler(remediationStatusQuery, () => ({ ...(incidentId ? { incidentId } : {}), status, alerts, escalations, applied: [...applied] }));
+
+  const { workflowId, runId } = workflowInfo();
+  const opened = await ops.openIncident({ workflowId, runId, finding: input.finding });
+  incidentId = opened.incidentId;
+  const { plan } = opened;
+  const id = incidentId;
+  const record = async (kind: IncidentStepKind, extra: { action?: OpsAction; actor?: string; detail?: string } = {}, changes: object = {}) => {
+    await ops.recordIncidentStep({
+      appId,
+      incidentId: id,
+      step: { step_id: `${++steps}:${kind}`, kind, at: new Date().toISOString(), ...extra },
+      changes: { alerts, ...changes },
+    });
+  };
+  const act = async (action: OpsAction, kind: 'applied' | 'escalated' = 'applied') => {
+    const result = await ops.applyAction({
+      appId,
+      incidentId: id,
+      action,
+      ttlSeconds: plan.ttl_seconds,
+      throttleFactor: plan.throttle_factor,
+      ...(typeof input.finding.evidence.pack === 'string' ? { pack: input.finding.evidence.pack } : {}),
+      summary: input.finding.summary,
+      rule: input.rule,
+    });
+    if (result.applied && !applied.includes(action)) applied.push(action);
+    status = 'mitigated';
+    await record(kind, { action, detail: result.detail }, { status });
+  };
+
+  const explanation = await explain.explainIncident({ appId, incidentId: id, finding: input.finding, plan, allowed: allowedList(plan) });
+
+  if (plan.autonomy === 'shadow') {
+    await record('shadowed', { action: plan.action, detail: `would ${plan.action}: ${explanation.summary}` });
+    await holdWhileAlerting(plan);
+    return finish('resolved');
+  }
+
+  if (plan.autonomy === 'approval') {
+    status = 'awaiting_approval';
+    await record('proposed', { action: plan.action, detail: explanation.summary }, { status });
+    await ops.notifyIncident({ appId, incidentId: id, rule: input.rule, kind: 'approval_requested', summary: explanation.summary });
+    const answered = await condition(() => decision !== undefined, plan.approval_timeout_seconds * 1000);
+    if (answered && decision?.kind === 'rejected') {
+      await record('rejected', { actor: decision.by.actor, ...(decision.by.note ? { detail: decision.by.note } : {}) }, { decision: 'rejected' });
+      return finish('rejected');
+    }
+    if (answered && decision) {
+      await record('approved', { actor: decision.by.actor, ...(decision.by.note ? { detail: decision.by.note } : {}) }, { decision: 'approved' });
+      await act(plan.action);
+    } else {
+      await record('approval_timed_out', { action: plan.fallback_action }, { decision: 'timed_out' });
+      await act(plan.fallback_action);
+      if (plan.fallback_action !== 'notify') {
+        await ops.notifyIncident({ appId, incidentId: id, rule: input.rule, kind: 'approval_timed_out', summary: `no answer in ${plan.approval_timeout_seconds}s: ${plan.fallback_action} applied` });
+      }
+    }
+  } else {
+    await act(plan.action);
+  }
+
+  // Hold the actions for their TTL; a condition that persisted through it escalates.
+  for (;;) {
+    const alertsBefore = alerts;
+    await sleep(plan.ttl_seconds * 1000);
+    if (alerts === alertsBefore || escalations >= plan.max_escalations) break;
+    escalations++;
+    await act(plan.escalation_action, 'escalated');
+    if (plan.escalation_action !== 'notify') {
+      await ops.notifyIncident({ appId, incidentId: id, rule: input.rule, kind: 'escalated', summary: `condition persists: ${plan.escalation_action} (escalation ${escalations})` });
+    }
+  }
+  for (const action of applied) {
+    if (action === 'notify') continue;
+    await ops.revertAction({ appId, incidentId: id, action });
+    await record('reverted', { action });
+  }
+  return finish('resolved');
+
+  async function finish(final: IncidentStatus): Promise<RemediationResult> {
+    status = final;
+    await record('resolved', { detail: final }, { status: final });
+    return { incidentId: id, status: final, applied, escalations };
+  }
+
+  /** Shadow mode keeps the incident open while the rule keeps firing (one TTL at a time). */
+  async function holdWhileAlerting(p: PlaybookPlan): Promise<void> {
+    for (;;) {
+      const before = alerts;
+      await sleep(p.ttl_seconds * 1000);
+      if (alerts === before) return;
+    }
+  }
+}
+
+function allowedList(plan: PlaybookPlan): OpsAction[] {
+  return [...new Set([plan.action, plan.fallback_action, plan.escalation_action, 'notify' as const])];
+}
