@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregateDay } from '../../src/activities/analytics/aggregate';
 import { localDirSink } from '../../src/activities/analytics/archive-sink';
 import type { AnalyticsDeps } from '../../src/activities/analytics/deps';
-import { etlWindow, listEtlApps, type EtlProgress } from '../../src/activities/analytics/etl';
+import { etlWindow, listEtlApps, type EtlProgress, type EtlWindowResult } from '../../src/activities/analytics/etl';
 import { pseudonymizer } from '../../src/activities/analytics/pseudonym';
 import { buildPriceBook, parsePriceOverrides } from '../../src/domain/pricing';
 import type { ClickHouseStore } from '../../src/stores/clickhouse';
@@ -85,7 +85,7 @@ describe('the ETL window', () => {
     const env = new MockActivityEnvironment({ heartbeatDetails: progress });
     const beats: unknown[] = [];
     env.on('heartbeat', (details: unknown) => beats.push(details));
-    const result = await env.run(etlWindow, deps, { appId: APP, source: 'usage', from: FROM, to: TO, mode: 'etl' });
+    const result = (await env.run(() => etlWindow(deps, { appId: APP, source: 'usage', from: FROM, to: TO, mode: 'etl' }))) as EtlWindowResult;
     expect(result.resumed).toBe(true);
     expect(result.rows).toBe(docs.length); // 100 before + the rest now
     expect(beats.length).toBe(Math.ceil((docs.length - 100) / 50));

@@ -21,7 +21,7 @@ import { AuditRepository } from '../../src/stores/audit-repository';
 import type { ClickHouseStore } from '../../src/stores/clickhouse';
 import type { ChatMessageDoc } from '../../src/stores/documents';
 import { defaultStorageResolver, ensureMongoIndexes, MongoStores } from '../../src/stores/mongo';
-import { tenantCollections } from '../../src/stores/tenant-collection';
+import { tenantCollections, type TenantInput } from '../../src/stores/tenant-collection';
 import { workflowIds } from '../../src/workflows/contract';
 import type { dailyAggregation } from '../../src/workflows/daily-aggregation';
 import type { etlBackfill } from '../../src/workflows/etl-backfill';
@@ -117,15 +117,15 @@ describe('dailyAggregation', () => {
       args: [{ from: '2026-02-01T00:00:00.000Z', to: '2026-02-02T00:00:00.000Z' }],
     });
     // Closing 2026-02-01: a free app keeps 30 days (cutoff 2026-01-03), a pro app 90.
-    const message = (chat: string, seq: number, created: string): ChatMessageDoc => ({
-      app_id: '', chat_id: chat, message_id: `${chat}:${seq}`, seq, role: 'user', content: `hello ${seq}`,
+    const message = (chat: string, seq: number, created: string): TenantInput<ChatMessageDoc> => ({
+      chat_id: chat, message_id: `${chat}:${seq}`, seq, role: 'user', content: `hello ${seq}`,
       turn_id: `t${seq}`, status: 'complete', created_at: new Date(created),
     });
     const free = tenantCollections(mongo, 'wf-free').messages;
     const pro = tenantCollections(mongo, 'wf-pro').messages;
     const old = [1, 2, 3, 4, 5, 6].map((seq) => message('old', seq, '2025-12-20T00:00:00Z'));
-    await free.insertMany([...old.map(({ app_id: _a, ...m }) => m), { ...message('new', 1, '2026-01-20T00:00:00Z'), app_id: undefined }].map(({ app_id: _a, ...m }) => m));
-    await pro.insertMany([message('proold', 1, '2025-12-20T00:00:00Z')].map(({ app_id: _a, ...m }) => m));
+    await free.insertMany([...old, message('new', 1, '2026-01-20T00:00:00Z')]);
+    await pro.insertMany([message('proold', 1, '2025-12-20T00:00:00Z')]);
 
     const workflowId = workflowIds.aggregation('2026-02-01');
     const result = await env.client.workflow.execute<typeof dailyAggregation>('dailyAggregation', { taskQueue, workflowId, args: [{ day: '2026-02-01' }] });
