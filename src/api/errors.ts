@@ -2,7 +2,9 @@
  * The API's error shape, `{"error": {"code", "message", "details"?}}`, and the Fastify error
  * handler that maps validation failures, known HTTP errors and everything else onto it.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
 
@@ -24,6 +26,15 @@ export function errorBody(code: string, message: string, details?: unknown) {
 }
 
 export function installErrorHandler(app: FastifyInstance): void {
+  // A reply a plugin ends with a bare status (the WebSocket route answering a request that is not an
+  // Upgrade with an empty 404) still carries the error shape.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const empty = payload === undefined || payload === null || payload === '';
+    if (reply.statusCode < 400 || !empty || request.method === 'HEAD') return payload;
+    const label = STATUS_CODES[reply.statusCode] ?? 'Error';
+    void reply.type('application/json; charset=utf-8');
+    return JSON.stringify(errorBody(label.toLowerCase().replace(/[^a-z]+/g, '_'), `${request.method} ${request.url.split('?')[0]}: ${label}`));
+  });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url}`));
   });
@@ -60,4 +71,35 @@ export function installErrorHandler(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     void reply.status(500).send(errorBody('internal', 'internal error'));
   });
+}
+
+/** What Fastify answers before any route or hook runs (`frameworkErrors`): a URL that does not
+ * decode, a path parameter over the router's maximum length. */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const code = error.code === 'FST_ERR_BAD_URL' ? 'bad_url' : status === 414 ? 'uri_too_long' : 'bad_request';
+  // An Upgrade request's socket left Node's HTTP server when the upgrade began, and this path runs
+  // none of the hooks that would end it (the WebSocket plugin's): end it here, or it stays open.
+  if (request.headers.upgrade !== undefined) reply.raw.once('finish', () => request.raw.socket.destroy());
+  void reply.status(status).send(errorBody(code, error.message));
+}
+
+/** What Node's HTTP parser refuses (`clientErrorHandler`): not HTTP, an unknown method, headers
+ * over the size limit. Written on the socket, as Fastify's default does, but in the API's shape. */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'the request line and headers exceed the size limit']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'the request did not arrive in time']
+        : [400, 'bad_request', 'the request is not valid HTTP'];
+  const body = JSON.stringify(errorBody(code, message));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

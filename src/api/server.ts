@@ -10,7 +10,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { installErrorHandler } from './errors';
+import { answerClientError, answerFrameworkError, installErrorHandler } from './errors';
 import type { DependencyProbe } from './health';
 import { appRoutes } from './routes/apps';
 import { chatRoutes } from './routes/chats';
@@ -48,6 +48,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 200 },
+    // Refusals made before any route runs (a URL that does not decode, an over-long id, headers
+    // over Node's limit, an unknown method) answer in the API's error shape too.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
