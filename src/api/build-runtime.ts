@@ -5,12 +5,15 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
+import path from 'node:path';
 import { ChatClient } from '../client/chat-client';
+import { PackClient } from '../client/pack-client';
 import type { ChatTemplate } from '../domain/templates';
 import { Admission } from '../stores/admission';
 import { AppRegistry } from '../stores/app-registry';
 import { AuditRepository } from '../stores/audit-repository';
 import type { MongoStores } from '../stores/mongo';
+import { loadPacks } from '../stores/packs';
 import { loadTemplates, TemplateError } from '../stores/templates';
 import { ActorTokenVerifier } from './auth/actor-token';
 import { RuntimeTokens } from './auth/runtime-token';
@@ -23,6 +26,8 @@ export interface ApiRuntimeOptions {
   redis: Redis;
   secrets: ApiSecrets & { jwtSecret: string };
   templatesDir: string;
+  /** Where packs live; default: `packs` beside the templates directory. */
+  packsDir?: string;
   publicUrl: string;
   /** Task queue of chat sessions (tests use their own). */
   chatTaskQueue?: string;
@@ -34,6 +39,7 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
   const now = options.now ?? (() => new Date());
   // Templates are read once at start: a template edited on disk takes effect on restart.
   const templates = loadTemplates(options.templatesDir);
+  const packs = loadPacks(options.packsDir ?? path.join(path.dirname(options.templatesDir), 'packs'), new Set(templates.keys()));
   return {
     temporal: options.temporal,
     mongo: options.mongo,
@@ -52,6 +58,8 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
       }
       return template;
     },
+    packs,
+    packRuns: new PackClient(options.temporal, options.chatTaskQueue ? { taskQueue: options.chatTaskQueue } : {}),
     publicUrl: options.publicUrl,
     now,
     ...(options.analytics ? { analytics: options.analytics } : {}),

@@ -5,6 +5,8 @@
 import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import type { ChatClient } from '../client/chat-client';
+import type { PackClient } from '../client/pack-client';
+import type { PackDefinition } from '../domain/packs';
 import type { ChatTemplate } from '../domain/templates';
 import type { Admission } from '../stores/admission';
 import type { AppRegistry } from '../stores/app-registry';
@@ -33,6 +35,9 @@ export interface ApiRuntime {
   secrets: ApiSecrets;
   /** Loads a template by name; throws `TemplateError` for an unknown one. */
   template(name: string): ChatTemplate;
+  /** Packs read at start (`packs/<name>/pack.json`), by name. */
+  packs: ReadonlyMap<string, PackDefinition>;
+  packRuns: PackClient;
   /** Base URL clients reach this API at (stream URLs are built from it). */
   publicUrl: string;
   now(): Date;

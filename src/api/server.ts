@@ -15,6 +15,7 @@ import type { DependencyProbe } from './health';
 import { appRoutes } from './routes/apps';
 import { chatRoutes } from './routes/chats';
 import { healthRoutes } from './routes/health';
+import { packRoutes } from './routes/packs';
 import { sessionRoutes } from './routes/sessions';
 import { streamRoutes } from './routes/streams';
 import type { ApiRuntime } from './runtime';
@@ -89,6 +90,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       sessionRoutes(scope, runtime);
       chatRoutes(scope, runtime);
       streamRoutes(scope, runtime);
+      packRoutes(scope, runtime);
     });
   }
   await app.ready();

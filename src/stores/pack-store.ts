@@ -95,6 +95,29 @@ export class PackStore {
     );
   }
 
+  /** The run's document as the API writes it before starting the workflow (so status and events
+   * answer at once); never overwrites a run that exists. */
+  async createRun(run: { runId: string; pack: string; userId: string; stepIds: string[]; finalSteps: string[]; budgetNanos?: number }, now: Date): Promise<void> {
+    await this.runs.updateOne(
+      { run_id: run.runId },
+      {
+        $setOnInsert: {
+          run_id: run.runId,
+          pack: run.pack,
+          user_id: run.userId,
+          status: 'running',
+          steps: Object.fromEntries(run.stepIds.map((id) => [id, { status: 'pending' }])),
+          totals: { input_tokens: 0, cached_input_tokens: 0, output_tokens: 0, cost_nanos: 0, unpriced_calls: 0 },
+          final_steps: run.finalSteps,
+          created_at: now,
+          updated_at: now,
+          ...(run.budgetNanos !== undefined ? { budget_nanos: run.budgetNanos } : {}),
+        },
+      },
+      { upsert: true },
+    );
+  }
+
   async getRun(runId: string): Promise<PackRunDoc | null> {
     return this.runs.findOne<PackRunDoc>({ run_id: runId }, { projection: { _id: 0 } });
   }

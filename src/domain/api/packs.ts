@@ -1,0 +1,73 @@
+/** HTTP shapes of the pack routes (`/v1/packs…`, `/v1/pack-runs…`, an app's pack settings and webhook). */
+import { z } from 'zod';
+import { appIdSchema } from '../apps';
+import { packNameSchema, PACK_RUN_ID_PATTERN } from '../packs';
+
+const usageTotals = z.object({
+  input_tokens: z.number(),
+  cached_input_tokens: z.number(),
+  output_tokens: z.number(),
+  cost_nanos: z.number(),
+  unpriced_calls: z.number(),
+});
+
+export const packParams = z.strictObject({ pack: packNameSchema });
+export const appPackParams = z.strictObject({ app_id: appIdSchema, pack: packNameSchema });
+export const runParams = z.strictObject({ run_id: z.string().regex(PACK_RUN_ID_PATTERN, 'must be 1-64 letters, digits, _ or -') });
+
+export const packListView = z.object({
+  packs: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string().optional(),
+      inputs: z.array(z.string()),
+      steps: z.number().int(),
+      max_parallel: z.number().int(),
+      on_failure: z.string(),
+      budget_usd: z.number().optional(),
+      enabled: z.boolean(),
+    }),
+  ),
+});
+
+export const packEnabledBody = z.strictObject({ enabled: z.boolean() });
+export const packEnabledView = z.object({ app_id: z.string(), pack: z.string(), enabled: z.boolean() });
+
+export const startRunBody = z.strictObject({
+  user_id: z.string().min(1).max(200),
+  input: z.record(z.string().max(100), z.string().max(20_000)).default({}),
+  budget_usd: z.number().positive().max(100_000).optional().describe("The run's budget; the pack's default when absent"),
+  run_id: z.string().regex(PACK_RUN_ID_PATTERN).optional().describe('Idempotency: a run id already taken answers 409'),
+});
+
+export const startedRunView = z.object({ run_id: z.string(), status_url: z.string(), events_url: z.string() });
+
+export const runView = z.object({
+  run_id: z.string(),
+  pack: z.string(),
+  status: z.enum(['running', 'completed', 'failed', 'cancelled', 'budget_exhausted']),
+  steps: z.record(
+    z.string(),
+    z.object({
+      status: z.string(),
+      usage: usageTotals.optional(),
+      cost_usd: z.number().optional(),
+      output_chars: z.number().optional(),
+      error: z.string().optional(),
+    }),
+  ),
+  totals: usageTotals,
+  cost_usd: z.number(),
+  budget_usd: z.number().optional(),
+  output: z.record(z.string(), z.string()).optional().describe('Outputs of the final steps, once the run has ended'),
+});
+
+export const cancelRunView = z.object({ run_id: z.string(), status: z.string() });
+
+export const webhookBody = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }).max(2000),
+  secret: z.string().min(16).max(200).describe('HMAC key; `whsec_<base64>` is decoded as Standard Webhooks does'),
+  allow_private_addresses: z.boolean().default(false).describe('Allow loopback/private/link-local receivers (refused by default)'),
+});
+
+export const webhookView = z.object({ app_id: z.string(), url: z.string(), allow_private_addresses: z.boolean() });

@@ -1,0 +1,157 @@
+/**
+ * Packs over real HTTP: listing and per-app enabling, starting `brief`, following its progress over
+ * SSE, its status with the final output, tenancy, and the signed webhook — delivered to a loopback
+ * receiver the admin allowed, refused (SSRF guard) for an app that was not allowed.
+ */
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PackStore } from '../../src/stores/pack-store';
+import { startApiStack, type ApiStack } from '../support/api-stack';
+import { startTimeSkipping } from '../support/temporal';
+
+const SECRET = 'whsec_' + Buffer.from('a-test-secret-of-32-bytes-long!!').toString('base64');
+let env: TestWorkflowEnvironment;
+let stack: ApiStack;
+let keyA: string;
+let keyB: string;
+let receiver: http.Server;
+let receiverUrl: string;
+const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+
+beforeAll(async () => {
+  env = await startTimeSkipping();
+  stack = await startApiStack({ label: 'packapi', env, noWorker: true });
+  keyA = await stack.createApp('pack-a', { tier: 'pro' });
+  keyB = await stack.createApp('pack-b', { tier: 'pro' });
+  receiver = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    request.on('end', () => {
+      received.push({ headers: request.headers, body });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => receiver?.close(resolve));
+  await stack?.close();
+  await env?.teardown();
+});
+
+const json = async <T>(response: Response) => (await response.json()) as T;
+
+/** Reads a run's SSE stream until `run.completed`; returns the event types in order. */
+function followRun(eventsUrl: string, key: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${eventsUrl}?access_token=${key}`, (response) => {
+      if (!String(response.headers['content-type']).startsWith('text/event-stream')) reject(new Error(`not SSE: ${response.statusCode}`));
+      const types: string[] = [];
+      let buffer = '';
+      response.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString('utf8');
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const type = /^event: (.+)$/m.exec(buffer.slice(0, end))?.[1];
+          buffer = buffer.slice(end + 2);
+          if (type) types.push(type);
+          if (type === 'run.completed') {
+            request.destroy();
+            resolve(types);
+          }
+        }
+      });
+      response.on('error', () => undefined);
+    });
+    request.on('error', (error) => reject(error));
+  });
+}
+
+async function until<T>(read: () => Promise<T | null | undefined>): Promise<T> {
+  for (let i = 0; i < 600; i++) {
+    const value = await read();
+    if (value) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('condition never held');
+}
+
+describe('packs API', () => {
+  it('lists packs and enables or disables one per app (admin)', async () => {
+    const listed = await json<{ packs: { name: string; enabled: boolean; inputs: string[] }[] }>(await stack.call('GET', '/v1/packs', { key: keyA }));
+    expect(listed.packs.find((pack) => pack.name === 'brief')).toMatchObject({ enabled: true, inputs: ['topic'] });
+
+    expect((await stack.call('PUT', '/v1/apps/pack-b/packs/brief', { key: keyA, body: { enabled: false } })).status).toBe(403);
+    const disabled = await stack.call('PUT', '/v1/apps/pack-b/packs/brief', { key: stack.adminKey, body: { enabled: false } });
+    expect(await json(disabled)).toEqual({ app_id: 'pack-b', pack: 'brief', enabled: false });
+    const listedB = await json<{ packs: { name: string; enabled: boolean }[] }>(await stack.call('GET', '/v1/packs', { key: keyB }));
+    expect(listedB.packs.find((pack) => pack.name === 'brief')?.enabled).toBe(false);
+    const refused = await stack.call('POST', '/v1/packs/brief/runs', { key: keyB, body: { user_id: 'u1', input: { topic: 'x' } } });
+    expect(refused.status).toBe(403);
+    expect((await json<{ error: { code: string } }>(refused)).error.code).toBe('pack_disabled');
+    await stack.call('PUT', '/v1/apps/pack-b/packs/brief', { key: stack.adminKey, body: { enabled: true } });
+
+    expect((await stack.call('PUT', '/v1/apps/pack-b/packs/nope', { key: stack.adminKey, body: { enabled: true } })).status).toBe(404);
+    expect((await stack.call('POST', '/v1/packs/nope/runs', { key: keyA, body: { user_id: 'u1' } })).status).toBe(404);
+    const badInput = await stack.call('POST', '/v1/packs/brief/runs', { key: keyA, body: { user_id: 'u1', input: { subject: 'x' } } });
+    expect(badInput.status).toBe(400);
+    expect((await json<{ error: { details: unknown } }>(badInput)).error.details).toEqual({ missing: ['topic'], unknown: ['subject'] });
+  });
+
+  it('runs brief: progress over SSE, status with the output, a signed webhook to an allowed receiver', async () => {
+    const hook = await stack.call('PUT', '/v1/apps/pack-a/webhook', {
+      key: stack.adminKey,
+      body: { url: receiverUrl, secret: SECRET, allow_private_addresses: true },
+    });
+    expect(hook.status).toBe(200);
+
+    await stack.kit.withWorker(async () => {
+      const started = await stack.call('POST', '/v1/packs/brief/runs', { key: keyA, body: { user_id: 'alice', input: { topic: 'heat pumps' }, run_id: 'api-1' } });
+      expect(started.status).toBe(201);
+      const run = await json<{ run_id: string; events_url: string; status_url: string }>(started);
+      expect(run.run_id).toBe('api-1');
+
+      const types = await followRun(run.events_url, keyA);
+      expect(types[0]).toBe('run.started');
+      expect(types.filter((type) => type === 'step.completed')).toHaveLength(5);
+      expect(types.at(-1)).toBe('run.completed');
+
+      const status = await json<{ status: string; steps: Record<string, { status: string }>; cost_usd: number; output: Record<string, string> }>(
+        await stack.call('GET', '/v1/pack-runs/api-1', { key: keyA }),
+      );
+      expect(status.status).toBe('completed');
+      expect(Object.values(status.steps).every((step) => step.status === 'completed')).toBe(true);
+      expect(status.cost_usd).toBeGreaterThan(0);
+      expect(status.output.summary).toMatch(/^Offline reply to: Edit these sections/);
+
+      // Tenancy: another app's key does not find the run; the same run id again is a conflict.
+      expect((await stack.call('GET', '/v1/pack-runs/api-1', { key: keyB })).status).toBe(404);
+      expect((await stack.call('POST', '/v1/packs/brief/runs', { key: keyA, body: { user_id: 'alice', input: { topic: 'x' }, run_id: 'api-1' } })).status).toBe(409);
+      expect((await stack.call('POST', '/v1/pack-runs/api-1/cancel', { key: keyA })).status).toBe(409);
+
+      const delivery = await until(async () => received.find((entry) => entry.headers['webhook-id'] === 'msg_pack_run_pack-a_api-1'));
+      const { headers, body } = delivery;
+      const signed = `${String(headers['webhook-id'])}.${String(headers['webhook-timestamp'])}.${body}`;
+      const key = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
+      expect(headers['webhook-signature']).toBe(`v1,${createHmac('sha256', key).update(signed).digest('base64')}`);
+      expect(JSON.parse(body)).toMatchObject({ type: 'pack_run.completed', data: { run_id: 'api-1', pack: 'brief', status: 'completed' } });
+    });
+  });
+
+  it('refuses a loopback webhook for an app that was not allowed private addresses (SSRF guard)', async () => {
+    await stack.call('PUT', '/v1/apps/pack-b/webhook', { key: stack.adminKey, body: { url: receiverUrl, secret: SECRET } });
+    await stack.kit.withWorker(async () => {
+      const started = await stack.call('POST', '/v1/packs/brief/runs', { key: keyB, body: { user_id: 'bob', input: { topic: 'tides' }, run_id: 'api-2' } });
+      expect(started.status).toBe(201);
+      const store = new PackStore(stack.kit.mongo, 'pack-b');
+      const delivery = await until(() => store.getDelivery('msg_pack_run_pack-b_api-2'));
+      expect(delivery.status).toBe('refused');
+    });
+    expect(received.some((entry) => entry.headers['webhook-id'] === 'msg_pack_run_pack-b_api-2')).toBe(false);
+  });
+});
