@@ -56,7 +56,7 @@ async function expectRefused(response: Response, status: number, code: string, f
   for (const secret of forbidden) expect(text).not.toContain(secret);
 }
 
-/** Every route that reaches one chat, with a body each accepts. */
+/** Every route that reaches one chat (the live events too), with a body each accepts. */
 function chatRequests(chatId: string): { method: string; path: string; body?: unknown }[] {
   return [
     { method: 'GET', path: `/v1/chats/${chatId}` },
@@ -64,6 +64,7 @@ function chatRequests(chatId: string): { method: string; path: string; body?: un
     { method: 'POST', path: `/v1/chats/${chatId}/messages`, body: { content: 'let me in' } },
     { method: 'POST', path: `/v1/chats/${chatId}/cancel`, body: {} },
     { method: 'POST', path: `/v1/chats/${chatId}/close`, body: {} },
+    { method: 'GET', path: `/v1/chats/${chatId}/events` },
   ];
 }
 
