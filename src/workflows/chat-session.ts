@@ -13,6 +13,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -31,6 +32,7 @@ import {
 } from '../domain/chat';
 import type { ActorContext } from '../domain/audit';
 import { bookkeeping } from './chat/activities';
+import { IDLE_CLOCK_PATCH, IdleClock } from './chat/idle-clock';
 import { runTurn } from './chat/run-turn';
 import { TurnQueue, type QueuedTurn } from './chat/turn-queue';
 import {
@@ -129,6 +131,8 @@ export async function chatSession(input: ChatSessionInput): Promise<ChatSessionR
     if (snapshot.status === 'closed') closing = 'requested';
   }
   ready = true;
+  const inactivityMs = template.inactivity_timeout_seconds * 1000;
+  const idle = patched(IDLE_CLOCK_PATCH) ? new IdleClock(inactivityMs, () => !queue.busy && queue.size === 0) : undefined;
 
   for (;;) {
     const turn = closing === 'requested' ? undefined : queue.next();
@@ -147,7 +151,13 @@ export async function chatSession(input: ChatSessionInput): Promise<ChatSessionR
         carried: { ...state, runsSoFar: state.runsSoFar + 1 },
       });
     }
-    const woke = await condition(() => queue.size > 0 || closing !== undefined, template.inactivity_timeout_seconds * 1000);
+    if (idle) {
+      idle.idleFromNow();
+      await condition(() => queue.size > 0 || closing !== undefined || idle.expired);
+      if (idle.expired && queue.size === 0) closing ??= 'inactivity';
+      continue;
+    }
+    const woke = await condition(() => queue.size > 0 || closing !== undefined, inactivityMs);
     if (!woke) closing = 'inactivity';
   }
 
