@@ -3,7 +3,11 @@
  * replay them without a nondeterminism error, and a deliberately changed workflow must fail, which
  * proves the test can fail.
  *
- * Re-record after an intended, versioned change with:
+ * Every fixture replays: `{scenario}.binpb` is recorded by today's code, `{scenario}.v1.binpb` by
+ * the code before the `patched()` changes (usage written inside `llmStep`, one inactivity timer
+ * per idle period), so histories of chats running when a worker is upgraded still replay.
+ *
+ * Re-record after an intended, versioned change with (keep the older files):
  *   RECORD_HISTORIES=1 npx vitest run test/workflows/chat-replay.test.ts
  */
 import fs from 'node:fs';
@@ -14,6 +18,8 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { chatSession } from '../../src/workflows/chat-session';
+import { IDLE_CLOCK_PATCH } from '../../src/workflows/chat/idle-clock';
+import { LLM_STEP_RECORDS_USAGE_PATCH } from '../../src/workflows/chat/run-turn';
 import { closeSignal, workflowIds } from '../../src/workflows/contract';
 import { createChatKit, type ChatKit } from '../support/chat-kit';
 import { startTimeSkipping } from '../support/temporal';
@@ -95,12 +101,28 @@ describe.runIf(recording)('recording chatSession histories', () => {
 describe.skipIf(recording)('replaying recorded chatSession histories', () => {
   const names = Object.keys(scenarios);
   const load = (name: string) => temporal.api.history.v1.History.decode(fs.readFileSync(fixtureFile(name)));
+  const files = fs
+    .readdirSync(FIXTURES)
+    .filter((file) => file.startsWith('chat-') && file.endsWith('.binpb'))
+    .map((file) => file.replace(/\.binpb$/, ''));
 
   it('has a fixture for every scenario', () => {
     for (const name of names) expect(fs.existsSync(fixtureFile(name)), fixtureFile(name)).toBe(true);
   });
 
-  it.each(names)('replays %s without nondeterminism', async (name) => {
+  it('holds histories from before and after each patch', () => {
+    const patchesOf = (file: string) =>
+      load(file).events.flatMap((event) => {
+        const details = event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+        return details ? [(JSON.parse(Buffer.from(details).toString()) as { id: string }).id] : [];
+      });
+    for (const patch of [IDLE_CLOCK_PATCH, LLM_STEP_RECORDS_USAGE_PATCH]) {
+      expect(files.filter((file) => patchesOf(file).includes(patch))).toEqual(expect.arrayContaining(names));
+      expect(files.filter((file) => !patchesOf(file).includes(patch))).toEqual(expect.arrayContaining(names.map((name) => `${name}.v1`)));
+    }
+  });
+
+  it.each(files)('replays %s without nondeterminism', async (name) => {
     await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, load(name), `replay-${name}`);
   });
 

@@ -3,81 +3,108 @@
  * the call's event id, so a retry charges nothing twice; the stored event is the source of truth
  * for a retry (its cost stands even if the price table changed in between).
  */
-import { eventIds, type RecordLlmCallArgs, type RecordedCost } from '../../domain/chat';
+import { eventIds, type LlmStepArgs, type LlmStepResult, type RecordLlmCallArgs, type RecordedCost } from '../../domain/chat';
 import { computeCost } from '../../domain/pricing';
 import type { ChatActivityContext } from './context';
 
 export function accountingActivities(ctx: ChatActivityContext) {
   return {
-    async recordLlmCall(args: RecordLlmCallArgs): Promise<RecordedCost> {
-      const { usage: usageRepo } = ctx.repos(args.appId);
-      const eventId = eventIds.llmCall(args.appId, args.chatId, args.turnId, args.step);
-      const ts = ctx.now();
-      const cost = computeCost(ctx.deps.priceBook, {
-        model: args.model,
-        at: ts,
-        usage: {
-          input_tokens: args.usage.input_tokens,
-          output_tokens: args.usage.output_tokens,
-          cached_input_tokens: args.usage.cached_input_tokens,
-        },
-      });
-      const { event } = await usageRepo.insert({
-        event_id: eventId,
-        chat_id: args.chatId,
-        user_id: args.userId,
-        turn_id: args.turnId,
-        step: args.step,
-        template: args.template,
-        provider: cost.priced ? cost.provider : 'unknown',
-        model: args.model,
-        input_tokens: args.usage.input_tokens,
-        cached_input_tokens: args.usage.cached_input_tokens,
-        output_tokens: args.usage.output_tokens,
-        // Unpriced is recorded as such (priced: false), never passed off as free.
-        cost_nanos: cost.priced ? cost.cost_nanos.total : 0,
-        priced: cost.priced,
-        price_table_version: cost.price_table_version,
-        latency_ms: args.latencyMs,
-        ttft_ms: args.ttftMs,
-        status: args.status,
-        ...(args.errorType !== undefined ? { error_type: args.errorType } : {}),
-        ts,
-      });
-
-      await Promise.all([
-        ctx.audit(args, {
-          eventId: eventIds.audit('llm_interaction', eventId),
-          actor: args.actor,
-          action: 'llm_interaction',
-          resource: { type: 'llm_call', id: eventId },
-          at: event.ts,
-          details: {
-            chat_id: event.chat_id,
-            turn_id: event.turn_id,
-            model: event.model,
-            input_tokens: event.input_tokens,
-            cached_input_tokens: event.cached_input_tokens,
-            output_tokens: event.output_tokens,
-            cost_nanos: event.cost_nanos,
-            priced: event.priced,
-            status: event.status,
-          },
-        }),
-        ctx.counters.increment(
-          args.appId,
-          {
-            llm_calls: 1,
-            input_tokens: event.input_tokens,
-            output_tokens: event.output_tokens,
-            cost_nanos: event.cost_nanos,
-            unpriced_calls: event.priced ? 0 : 1,
-            errors: event.status === 'error' ? 1 : 0,
-          },
-          { dedupId: eventId, at: event.ts },
-        ),
-      ]);
-      return { priced: event.priced, costNanos: event.cost_nanos, priceTableVersion: event.price_table_version };
-    },
+    recordLlmCall: (args: RecordLlmCallArgs) => recordLlmUsage(ctx, args),
   };
+}
+
+/** `llmStep` that, when its args carry `accounting`, records the call it made (or had made on an
+ * earlier attempt) before returning: the same event id as `recordLlmCall`, so either one, or a
+ * retry of either, charges the call once. */
+export function accountingLlmStep(ctx: ChatActivityContext, llmStep: (args: LlmStepArgs) => Promise<LlmStepResult>) {
+  return async (args: LlmStepArgs): Promise<LlmStepResult> => {
+    const result = await llmStep(args);
+    if (!args.accounting) return result;
+    const cost = await recordLlmUsage(ctx, {
+      appId: args.appId,
+      chatId: args.chatId,
+      userId: args.accounting.userId,
+      turnId: args.turnId,
+      step: args.step,
+      template: args.template.name,
+      model: result.model,
+      usage: result.usage,
+      latencyMs: result.latencyMs,
+      ttftMs: result.ttftMs,
+      status: 'ok',
+      actor: args.accounting.actor,
+    });
+    return { ...result, cost };
+  };
+}
+
+async function recordLlmUsage(ctx: ChatActivityContext, args: RecordLlmCallArgs): Promise<RecordedCost> {
+  const { usage: usageRepo } = ctx.repos(args.appId);
+  const eventId = eventIds.llmCall(args.appId, args.chatId, args.turnId, args.step);
+  const ts = ctx.now();
+  const cost = computeCost(ctx.deps.priceBook, {
+    model: args.model,
+    at: ts,
+    usage: {
+      input_tokens: args.usage.input_tokens,
+      output_tokens: args.usage.output_tokens,
+      cached_input_tokens: args.usage.cached_input_tokens,
+    },
+  });
+  const { event } = await usageRepo.insert({
+    event_id: eventId,
+    chat_id: args.chatId,
+    user_id: args.userId,
+    turn_id: args.turnId,
+    step: args.step,
+    template: args.template,
+    provider: cost.priced ? cost.provider : 'unknown',
+    model: args.model,
+    input_tokens: args.usage.input_tokens,
+    cached_input_tokens: args.usage.cached_input_tokens,
+    output_tokens: args.usage.output_tokens,
+    // Unpriced is recorded as such (priced: false), never passed off as free.
+    cost_nanos: cost.priced ? cost.cost_nanos.total : 0,
+    priced: cost.priced,
+    price_table_version: cost.price_table_version,
+    latency_ms: args.latencyMs,
+    ttft_ms: args.ttftMs,
+    status: args.status,
+    ...(args.errorType !== undefined ? { error_type: args.errorType } : {}),
+    ts,
+  });
+
+  await Promise.all([
+    ctx.audit(args, {
+      eventId: eventIds.audit('llm_interaction', eventId),
+      actor: args.actor,
+      action: 'llm_interaction',
+      resource: { type: 'llm_call', id: eventId },
+      at: event.ts,
+      details: {
+        chat_id: event.chat_id,
+        turn_id: event.turn_id,
+        model: event.model,
+        input_tokens: event.input_tokens,
+        cached_input_tokens: event.cached_input_tokens,
+        output_tokens: event.output_tokens,
+        cost_nanos: event.cost_nanos,
+        priced: event.priced,
+        status: event.status,
+      },
+    }),
+    ctx.counters.increment(
+      args.appId,
+      {
+        llm_calls: 1,
+        input_tokens: event.input_tokens,
+        output_tokens: event.output_tokens,
+        cost_nanos: event.cost_nanos,
+        unpriced_calls: event.priced ? 0 : 1,
+        errors: event.status === 'error' ? 1 : 0,
+      },
+      { dedupId: eventId, at: event.ts },
+    ),
+  ]);
+  return { priced: event.priced, costNanos: event.cost_nanos, priceTableVersion: event.price_table_version };
 }

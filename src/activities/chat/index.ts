@@ -2,7 +2,7 @@
  * The chat activities (contract: `src/domain/chat/steps.ts`), built from the clients a worker
  * owns. Every activity is idempotent on the ids it is given, so Temporal may retry any of them.
  */
-import { accountingActivities } from './accounting';
+import { accountingActivities, accountingLlmStep } from './accounting';
 import { ChatActivityContext, type ChatActivityDeps } from './context';
 import { llmStepActivity } from './llm-step';
 import { sessionActivities } from './session';
@@ -16,7 +16,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
   const ctx = new ChatActivityContext(deps);
   const { openSession, closeSession } = sessionActivities(ctx);
   const { beginTurn, finishTurn, discardTurn } = turnActivities(ctx);
-  const { llmStep } = llmStepActivity(ctx);
+  const llmStep = accountingLlmStep(ctx, llmStepActivity(ctx).llmStep);
   const { runTool } = toolActivities(ctx);
   const { recordLlmCall } = accountingActivities(ctx);
   return { openSession, beginTurn, llmStep, runTool, recordLlmCall, finishTurn, discardTurn, closeSession };

@@ -51,6 +51,9 @@ export interface LlmStepArgs extends ChatRef {
   /** false on the last allowed step: the model must answer without tools. */
   allowTools: boolean;
   maxOutputTokens: number;
+  /** When given, the step also prices its call and writes the usage, as `recordLlmCall` would (one
+   * local activity less per call); the result then carries the `cost`. */
+  accounting?: { userId: string; actor: ActorContext };
 }
 
 export interface LlmStepResult {
@@ -66,6 +69,8 @@ export interface LlmStepResult {
   attempt: number;
   /** True when an earlier attempt had already stored this step (nothing was called again). */
   replayed: boolean;
+  /** The recorded cost, when the step was asked to account for its call. */
+  cost?: RecordedCost;
 }
 
 export interface RunToolArgs extends ChatRef {

@@ -3,7 +3,7 @@
  * tools it asks for, up to the template's step limit and token budget), account for every call,
  * and close the turn. Runs inside the cancellation scope its session gives it.
  */
-import { isCancellation } from '@temporalio/workflow';
+import { isCancellation, patched } from '@temporalio/workflow';
 import type { ActorContext } from '../../domain/audit';
 import {
   addUsage,
@@ -15,6 +15,10 @@ import {
 } from '../../domain/chat';
 import { nanosToUsd } from '../../domain/pricing';
 import { bookkeeping, llm, tools } from './activities';
+
+/** `patched()` id: `llmStep` prices its call and writes the usage itself; histories recorded
+ * before it replay with the separate `recordLlmCall` local activity. */
+export const LLM_STEP_RECORDS_USAGE_PATCH = 'llm-step-records-usage';
 
 export interface TurnContext {
   appId: string;
@@ -125,6 +129,7 @@ async function callModel(turn: TurnContext, step: number, allowTools: boolean, m
       template: turn.template,
       allowTools,
       maxOutputTokens,
+      ...(patched(LLM_STEP_RECORDS_USAGE_PATCH) ? { accounting: { userId: turn.userId, actor: turn.actor } } : {}),
     });
   } catch (error) {
     if (!isCancellation(error)) {
@@ -138,7 +143,8 @@ async function callModel(turn: TurnContext, step: number, allowTools: boolean, m
     }
     throw error;
   }
-  const cost = await record(result, 'ok');
+  // A worker that predates `accounting` returns no cost: then the call is recorded here.
+  const cost = result.cost ?? (await record(result, 'ok'));
   const spent = addUsage(turn.spent, {
     input_tokens: result.usage.input_tokens,
     cached_input_tokens: result.usage.cached_input_tokens,

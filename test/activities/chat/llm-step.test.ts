@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { messageIds, type LlmStepArgs } from '../../../src/domain/chat';
+import { eventIds, messageIds, type LlmStepArgs } from '../../../src/domain/chat';
 import type { ToolName } from '../../../src/domain/templates';
 import { startOfflineModel, type RunningOfflineModel } from '../../../src/dev/offline-model';
 import { actor, activityKit, APP, quietLogger, type ActivityKit } from './kit';
@@ -114,6 +114,34 @@ describe('llmStep on the offline model', () => {
     expect(second.content).toMatch(/^Tool results: calculator: 5\b/);
     const types = (await kit.events.read(ref('c3'))).map((e) => e.type).filter((t) => t !== 'message.delta');
     expect(types).toEqual(['turn.started', 'tool.called', 'tool.result', 'message.completed']);
+  });
+
+  it('with accounting, prices its call and writes the usage once, also when retried', async () => {
+    const args = { ...(await startTurn('c-acct', 'What does this cost?')), accounting: { userId: 'user-1', actor } };
+    const result = await kit.run(kit.activities.llmStep, args);
+    expect(result.cost).toMatchObject({ priced: true, costNanos: expect.any(Number) });
+    const again = await kit.run(kit.activities.llmStep, args, { attempt: 2 });
+    expect(again).toMatchObject({ replayed: true, cost: result.cost });
+    // recordLlmCall for the same call (a workflow replaying without the patch) charges nothing more.
+    await kit.run(kit.activities.recordLlmCall, { ...args, userId: 'user-1', template: 'assistant', model: result.model, usage: result.usage, latencyMs: 1, ttftMs: 1, status: 'ok', actor });
+    const usage = await kit.collections.usageEvents.find({ chat_id: 'c-acct' });
+    expect(usage).toHaveLength(1);
+    expect(usage[0]).toMatchObject({
+      event_id: eventIds.llmCall(APP, 'c-acct', 'c-acct-t1', 0),
+      user_id: 'user-1',
+      template: 'assistant',
+      input_tokens: result.usage.input_tokens,
+      output_tokens: result.usage.output_tokens,
+      cost_nanos: result.cost?.costNanos,
+      status: 'ok',
+    });
+    expect(await kit.collections.auditEvents.countDocuments({ action: 'llm_interaction', 'resource.id': usage[0]?.event_id })).toBe(1);
+  });
+
+  it('without accounting, leaves the usage to recordLlmCall', async () => {
+    const result = await kit.run(kit.activities.llmStep, await startTurn('c-noacct', 'Hello'));
+    expect(result.cost).toBeUndefined();
+    expect(await kit.collections.usageEvents.countDocuments({ chat_id: 'c-noacct' })).toBe(0);
   });
 
   it('answers without tools when they are not allowed', async () => {
