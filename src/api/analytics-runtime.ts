@@ -1,6 +1,8 @@
 /** What the analytics, ETL-operations and erasure routes need beyond the common runtime. */
 import type { Pseudonymize } from '../activities/analytics/pseudonym';
 import type { ClickHouseStore } from '../stores/clickhouse';
+import { HttpError } from './errors';
+import type { ApiRuntime } from './runtime';
 
 export interface AnalyticsRuntime {
   clickhouse: ClickHouseStore;
@@ -9,4 +11,9 @@ export interface AnalyticsRuntime {
   gridGramsPerKwh: number;
   /** Task queue of the analytics workflows (tests use their own). */
   taskQueue?: string;
+}
+
+export function requireAnalytics(runtime: ApiRuntime): AnalyticsRuntime {
+  if (!runtime.analytics) throw new HttpError(503, 'analytics_unavailable', 'this process has no ClickHouse connection');
+  return runtime.analytics;
 }

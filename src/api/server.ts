@@ -12,6 +12,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger } from 'pino';
 import { answerClientError, answerFrameworkError, installErrorHandler } from './errors';
 import type { DependencyProbe } from './health';
+import { analyticsRoutes } from './routes/analytics';
 import { appRoutes } from './routes/apps';
 import { chatRoutes } from './routes/chats';
 import { healthRoutes } from './routes/health';
@@ -87,6 +88,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const runtime = deps.runtime;
     await app.register(async (scope) => {
       appRoutes(scope, runtime);
+      analyticsRoutes(scope, runtime);
       sessionRoutes(scope, runtime);
       chatRoutes(scope, runtime);
       streamRoutes(scope, runtime);

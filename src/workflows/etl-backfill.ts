@@ -16,6 +16,8 @@ export interface EtlBackfillInput {
   mode: EtlMode;
   /** Hours collected side by side. */
   concurrency: number;
+  /** Re-pricing: refuse unless the workers price with this version. */
+  priceTableVersion?: string;
 }
 
 export interface EtlBackfillResult {
@@ -32,7 +34,7 @@ export async function etlBackfill(input: EtlBackfillInput): Promise<EtlBackfillR
   const results = await inBatches(hours, input.concurrency, (hour) =>
     executeChild(hourlyEtl, {
       workflowId: `${parent}:${iso(hour.from)}`,
-      args: [{ from: iso(hour.from), to: iso(hour.to), mode: input.mode }],
+      args: [{ from: iso(hour.from), to: iso(hour.to), mode: input.mode, ...(input.priceTableVersion ? { priceTableVersion: input.priceTableVersion } : {}) }],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     }),
   );

@@ -20,6 +20,8 @@ export interface HourlyEtlInput {
   mode?: EtlMode;
   /** Apps collected side by side. */
   concurrency?: number;
+  /** Re-pricing: refuse unless the workers price with this version. */
+  priceTableVersion?: string;
 }
 
 export interface HourlyEtlResult {
@@ -66,7 +68,7 @@ async function collect(from: string, to: string, input: HourlyEtlInput): Promise
   );
   const results: { source: string; result: EtlWindowResult }[] = await inBatches(jobs, input.concurrency ?? 4, async (job) => ({
     source: job.source,
-    result: await scans.etlWindow({ ...job, from, to, mode }),
+    result: await scans.etlWindow({ ...job, from, to, mode, ...(input.priceTableVersion ? { priceTableVersion: input.priceTableVersion } : {}) }),
   }));
   const rows = (source: string) => results.filter((r) => r.source === source).reduce((sum, r) => sum + r.result.rows, 0);
   return { from, to, apps: apps.length, usage_rows: rows('usage'), audit_rows: rows('audit') };

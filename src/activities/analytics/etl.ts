@@ -4,6 +4,7 @@
  * heartbeats the last committed event; a retried attempt resumes after it.
  */
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { listApps, SYSTEM_APP_ID } from '../../stores/app-directory';
 import type { AuditEventDoc, UsageEventDoc } from '../../stores/documents';
 import { tenantCollections } from '../../stores/tenant-collection';
@@ -21,6 +22,8 @@ export interface EtlWindowInput {
   from: string;
   to: string;
   mode: EtlMode;
+  /** Re-pricing: the price table version the caller expects the workers to price with. */
+  priceTableVersion?: string;
 }
 
 export interface EtlWindowResult {
@@ -51,6 +54,13 @@ function activityContext(): Context | undefined {
 
 export async function etlWindow(deps: AnalyticsDeps, input: EtlWindowInput): Promise<EtlWindowResult> {
   const ctx = activityContext();
+  if (input.priceTableVersion !== undefined && input.priceTableVersion !== deps.priceBook.version) {
+    throw ApplicationFailure.create({
+      type: 'price_table_mismatch',
+      message: `the workers price with ${deps.priceBook.version}, not ${input.priceTableVersion}`,
+      nonRetryable: true,
+    });
+  }
   const previous = ctx?.info.heartbeatDetails as EtlProgress | undefined;
   const progress: EtlProgress = previous ? { ...previous } : { after_ts: '', after_id: '', rows: 0, batches: 0 };
   const collections = tenantCollections(deps.mongo, input.appId);

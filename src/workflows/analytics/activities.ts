@@ -15,7 +15,7 @@ export const lookups = proxyActivities<AnalyticsActivities>({
 export const scans = proxyActivities<AnalyticsActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
-  retry: { ...retry, nonRetryableErrorTypes: ['invalid_window'] },
+  retry: { ...retry, nonRetryableErrorTypes: ['invalid_window', 'price_table_mismatch'] },
 });
 
 /** Runs `work` over `items`, at most `limit` at a time, in order of start. */

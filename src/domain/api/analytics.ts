@@ -1,0 +1,118 @@
+/** HTTP shapes of the analytics, ETL-operations and erasure routes. */
+import { z } from 'zod';
+import { appIdSchema } from '../apps';
+
+/** Longest range one analytics read may span; hourly grouping reads raw events, so less. */
+export const MAX_ANALYTICS_DAYS = 366;
+export const MAX_HOURLY_DAYS = 31;
+/** Longest range one backfill or re-pricing may cover. */
+export const MAX_BACKFILL_DAYS = 31;
+
+const instant = z.iso.datetime({ offset: true }).describe('ISO 8601 instant, e.g. 2026-11-01T00:00:00Z');
+
+const DAY = 86_400_000;
+const span = (q: { from: string; to: string }) => Date.parse(q.to) - Date.parse(q.from);
+
+export const analyticsQuery = z
+  .strictObject({
+    from: instant,
+    to: instant,
+    group_by: z.enum(['day', 'hour', 'model', 'template', 'user']).default('day').describe('`user` groups by pseudonym'),
+    app_id: appIdSchema.optional().describe('Required for the admin key; an app key reads only its own app'),
+  })
+  .refine((q) => span(q) > 0, { message: '`from` must be before `to`', path: ['to'] })
+  .refine((q) => span(q) <= MAX_ANALYTICS_DAYS * DAY, { message: `the range may span at most ${MAX_ANALYTICS_DAYS} days`, path: ['to'] })
+  .refine((q) => q.group_by !== 'hour' || span(q) <= MAX_HOURLY_DAYS * DAY, {
+    message: `group_by=hour may span at most ${MAX_HOURLY_DAYS} days`,
+    path: ['group_by'],
+  });
+
+const quantiles = z.object({ p50: z.number(), p95: z.number(), p99: z.number() });
+
+const envelope = <T extends z.ZodTypeAny>(row: T) =>
+  z.object({
+    app_id: z.string(),
+    from: z.string(),
+    to: z.string(),
+    group_by: z.string(),
+    sources: z.object({
+      rollup_days: z.number().int().describe('Whole days served from daily rollups'),
+      raw_windows: z.number().int().describe('Time windows read from raw events'),
+    }),
+    rows: z.array(row),
+  });
+
+export const costView = envelope(
+  z.object({
+    key: z.string(),
+    calls: z.number().int(),
+    cost_usd: z.number(),
+    cost_nanos: z.number().int().describe('At current prices (after any re-pricing)'),
+    billed_cost_nanos: z.number().int().describe('As recorded when the call was made'),
+    unpriced_calls: z.number().int().describe('Calls of models without a price: not counted as free'),
+  }),
+);
+
+export const usageView = envelope(
+  z.object({
+    key: z.string(),
+    turns: z.number().int(),
+    calls: z.number().int(),
+    input_tokens: z.number().int(),
+    cached_input_tokens: z.number().int(),
+    output_tokens: z.number().int(),
+    energy_wh: z.number(),
+    co2e_g: z.number().describe('energy_wh × the configured grid intensity'),
+    unestimated_calls: z.number().int().describe('Calls of models without an energy factor'),
+  }),
+);
+
+export const performanceView = envelope(
+  z.object({
+    key: z.string(),
+    calls: z.number().int(),
+    errors: z.number().int(),
+    error_rate: z.number(),
+    latency_ms: quantiles,
+    ttft_ms: quantiles,
+  }),
+);
+
+export const backfillBody = z
+  .strictObject({ from: instant, to: instant })
+  .refine((b) => Date.parse(b.from) < Date.parse(b.to), { message: '`from` must be before `to`', path: ['to'] })
+  .refine((b) => Date.parse(b.to) - Date.parse(b.from) <= MAX_BACKFILL_DAYS * 86_400_000, {
+    message: `at most ${MAX_BACKFILL_DAYS} days per request`,
+    path: ['to'],
+  });
+
+export const repriceBody = z
+  .strictObject({
+    from: instant,
+    to: instant,
+    price_table_version: z.string().min(1).max(200).optional().describe('Refuse unless the workers price with this version'),
+  })
+  .refine((b) => Date.parse(b.from) < Date.parse(b.to), { message: '`from` must be before `to`', path: ['to'] })
+  .refine((b) => Date.parse(b.to) - Date.parse(b.from) <= MAX_BACKFILL_DAYS * 86_400_000, {
+    message: `at most ${MAX_BACKFILL_DAYS} days per request`,
+    path: ['to'],
+  });
+
+export const waitQuery = z.strictObject({ wait: z.enum(['true', 'false']).default('false') });
+
+export const etlJobView = z.object({
+  workflow_id: z.string(),
+  status: z.enum(['started', 'completed']),
+  result: z
+    .object({ hours: z.number().int(), usage_rows: z.number().int(), audit_rows: z.number().int(), days_reaggregated: z.array(z.string()) })
+    .optional(),
+});
+
+export const eraseParams = z.strictObject({ app_id: appIdSchema, user_id: z.string().min(1).max(200) });
+
+export const erasedView = z.object({
+  app_id: z.string(),
+  user_pseudonym: z.string(),
+  mongo: z.object({ chats: z.number().int(), messages: z.number().int(), usage_events_unlinked: z.number().int() }),
+  clickhouse: z.record(z.string(), z.number().int()),
+});
