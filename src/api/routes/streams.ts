@@ -63,6 +63,13 @@ export function streamRoutes(scope: FastifyInstance, runtime: ApiRuntime, overri
       response: errorResponses(400, 401, 403, 404, 503),
     },
   }, async (request, reply) => {
+    if (request.method === 'HEAD') {
+      // Headers only: a HEAD response has no body to stream (and Node would never send the headers).
+      reply.hijack();
+      reply.raw.writeHead(200, { 'x-request-id': String(request.id), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+      reply.raw.end();
+      return;
+    }
     const chat = chatOf(chats, request);
     const after = request.headers['last-event-id'] ?? request.query.after ?? FROM_THE_START;
     reply.hijack();

@@ -2,12 +2,14 @@
 import { z } from 'zod';
 import { ON_BUSY_MODES, TEMPLATE_NAME_MAX_LENGTH, TEMPLATE_NAME_PATTERN } from '../templates';
 
-export const CHAT_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
-export const chatIdSchema = z.string().regex(CHAT_ID_PATTERN, 'must be 1-128 letters, digits, . _ or -');
+/** Letters, digits, `.`, `_`, `-` — but not only dots: `.` and `..` would turn the URLs built from
+ * a chat id into other paths. */
+export const CHAT_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9._-]{1,128}$/;
+export const chatIdSchema = z.string().regex(CHAT_ID_PATTERN, 'must be 1-128 letters, digits, . _ or - (not only dots)');
 export const userIdSchema = z.string().regex(/^[A-Za-z0-9._:@+-]{1,128}$/, 'must be 1-128 letters, digits or . _ : @ + -');
 export const messageIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be 1-128 letters, digits, . _ or -')
+  .regex(CHAT_ID_PATTERN, 'must be 1-128 letters, digits, . _ or - (not only dots)')
   .describe('Client-chosen id: a retried POST with the same id returns the same turn');
 export const templateNameSchema = z.string().max(TEMPLATE_NAME_MAX_LENGTH).regex(TEMPLATE_NAME_PATTERN, 'must be a template name');
 
