@@ -77,6 +77,12 @@ export const configSchema = z.object({
   TESSERA_ARCHIVE_DIR: optional(z.string().min(1)),
   /** Create or update the analytics Schedules at start (off: manage them with `npm run schedules`). */
   TESSERA_SCHEDULES: z.enum(['on', 'off']).default('on'),
+  /** Ops autopilot: seconds between the Schedule's monitoring passes (the fast loop samples every few seconds). */
+  TESSERA_OPS_MONITOR_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(60),
+  /** Ops autopilot: run the long-running fast monitoring loop (`ops-monitor`). */
+  TESSERA_OPS_FAST_LOOP: z.enum(['on', 'off']).default('on'),
+  /** Port of the Temporal worker runtime's Prometheus exporter (appended to the API's `/metrics`); unset: off. */
+  TESSERA_WORKER_METRICS_PORT: optional(port),
   /** Chat worker processes beside the launcher's own (0: the chat worker runs in the launcher). */
   TESSERA_WORKER_PROCESSES: z.coerce.number().int().min(0).max(32).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

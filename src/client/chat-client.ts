@@ -46,6 +46,8 @@ export interface SendChatMessage extends ChatRefInput {
   messageId?: string;
   onBusy?: OnBusyMode;
   actor?: ActorContext;
+  /** Temporal fairness weight of a chat this message starts (lowered while the ops autopilot throttles the app). */
+  fairnessWeight?: number;
 }
 
 export interface SubmittedTurn {
@@ -163,7 +165,7 @@ export class ChatClient {
     });
   }
 
-  private startOptions(ref: ChatRefInput & { userId: string; template: ChatTemplate }) {
+  private startOptions(ref: ChatRefInput & { userId: string; template: ChatTemplate; fairnessWeight?: number }) {
     const input: ChatSessionInput = {
       appId: ref.appId,
       chatId: ref.chatId,
@@ -175,6 +177,9 @@ export class ChatClient {
       workflowId: workflowIds.chat(ref.appId, ref.chatId),
       taskQueue: this.options.taskQueue ?? TASK_QUEUES.chat,
       args: [input] as [ChatSessionInput],
+      // Task-queue fairness (Priority and Fairness): tenants share the queues, and one app's backlog
+      // is dispatched in turn with the others' instead of ahead of them. Activities inherit it.
+      priority: { fairnessKey: ref.appId, ...(ref.fairnessWeight !== undefined ? { fairnessWeight: ref.fairnessWeight } : {}) },
       typedSearchAttributes: [
         { key: SA.appId, value: ref.appId },
         { key: SA.userId, value: ref.userId },

@@ -43,6 +43,10 @@ function assertTool(file: string, what: string): void {
   }
 }
 
+/** Temporal Priority and Fairness on every task queue (server ≥ 1.29; implies the priority
+ * matcher). Tenants' workflows and activities carry `app_id` as their fairness key. */
+export const DEV_SERVER_FAIRNESS_ARGS = ['--dynamic-config-value', 'matching.enableFairness=true'];
+
 export async function startTemporalDevServer(opts: {
   binary: string;
   dataDir: string;
@@ -76,6 +80,7 @@ export async function startTemporalDevServer(opts: {
     'frontend.enableExecuteMultiOperation=true',
     '--dynamic-config-value',
     'frontend.enableUpdateWorkflowExecution=true',
+    ...DEV_SERVER_FAIRNESS_ARGS,
     ...SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
   ];
   return startChildService({

@@ -14,7 +14,12 @@ async function main(): Promise<void> {
   // The Temporal SDK logs workflow bundling and every worker state change at INFO: keep it to
   // warnings unless debugging.
   const verbose = config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace';
-  Runtime.install({ logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN') });
+  Runtime.install({
+    logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN'),
+    ...(config.TESSERA_WORKER_METRICS_PORT
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${config.TESSERA_WORKER_METRICS_PORT}` } } } }
+      : {}),
+  });
 
   let stack: RunningStack | undefined;
   let stopping = false;

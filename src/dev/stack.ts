@@ -21,6 +21,8 @@ import { loadPriceBook } from '../workers/price-book';
 import { startWorkers } from '../workers/start-workers';
 import { startWorkerProcesses } from '../workers/worker-processes';
 import { startAnalyticsWorker } from '../workers/analytics-worker';
+import { ensureOpsMonitor, startOpsWorker } from '../workers/ops-worker';
+import { logNotifier } from '../activities/ops';
 import { ensureSchedules } from '../workers/schedules';
 import { localDirSink } from '../activities/analytics/archive-sink';
 import { pseudonymizer } from '../activities/analytics/pseudonym';
@@ -200,12 +202,36 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
     log.info({ schedules }, 'analytics schedules in place');
   }
 
+  // The ops autopilot: its worker, the fast monitoring loop and the backstop Schedule.
+  const temporalClient = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const opsWorker = await startOpsWorker({
+    connection: nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    workflowBundle: await bundle,
+    deps: {
+      mongo,
+      redis,
+      temporal: temporalClient,
+      taskQueue: TASK_QUEUES.ops,
+      llm: { client: new OpenAI({ apiKey: llm.apiKey ?? 'unset', baseURL: llm.baseUrl, maxRetries: 0 }), model: 'gpt-4.1-mini' },
+      notifier: logNotifier(log),
+    },
+  });
+  teardown.add('ops worker', () => opsWorker.shutdown());
+  opsWorker.done.catch((error: unknown) => log.error({ err: error }, 'the ops worker stopped with an error'));
+  const monitor = await ensureOpsMonitor(temporalClient, {
+    scheduleSeconds: config.TESSERA_OPS_MONITOR_INTERVAL_SECONDS,
+    fastLoop: config.TESSERA_OPS_FAST_LOOP === 'on',
+  });
+  log.info(monitor, 'ops monitor in place');
+
   const adminKey = config.TESSERA_ADMIN_KEY ?? readOrCreateSecret(dataDir, 'admin-key', 'tsa_');
   const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const api = await buildApi({
     logLevel: config.LOG_LEVEL,
     logger: log,
     bodyLimit: config.TESSERA_BODY_LIMIT_BYTES,
+    ...(config.TESSERA_WORKER_METRICS_PORT ? { workerMetricsUrl: `http://127.0.0.1:${config.TESSERA_WORKER_METRICS_PORT}/metrics` } : {}),
     probes: dependencyProbes({
       temporal: connection,
       mongo: () => mongo.dbFor('_system'),

@@ -19,7 +19,7 @@ import { opsControlKeys } from './ops-controls';
 import { RedisScript } from './redis-script';
 
 export type AdmissionResult =
-  | { admitted: true }
+  | { admitted: true; throttleFactor?: number }
   | { admitted: false; reason: 'concurrency' | 'rate' | 'paused' | 'budget'; retryAfterSeconds: number; throttled?: boolean };
 
 /** Longest a turn may hold a slot without being released (a turn that takes longer frees it early). */
@@ -60,7 +60,7 @@ redis.call('HINCRBY', rate, minute, 1)
 redis.call('PEXPIRE', rate, 120000)
 redis.call('ZADD', running, now + lease, turn)
 redis.call('PEXPIRE', running, lease)
-return {1}
+return {1, tostring(factor)}
 `);
 
 export class Admission {
@@ -75,8 +75,11 @@ export class Admission {
       this.redis,
       [...keys(appId), opsControlKeys.throttle(appId), opsControlKeys.pause(appId), budget.limitKey, budget.usageKey],
       [turnId, this.leaseMs, limits.max_concurrent_turns, limits.turns_per_minute],
-    )) as [number, string?, number?, number?];
-    if (reply[0] === 1) return { admitted: true };
+    )) as [number, (string | number)?, number?, number?];
+    if (reply[0] === 1) {
+      const factor = Number(reply[1] ?? 1);
+      return factor < 1 ? { admitted: true, throttleFactor: factor } : { admitted: true };
+    }
     const reason = REASONS.find((known) => known === reply[1]) ?? 'concurrency';
     return { admitted: false, reason, retryAfterSeconds: Number(reply[2] ?? 1), ...(reply[3] === 1 ? { throttled: true } : {}) };
   }

@@ -87,6 +87,7 @@ export function chatRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
         turnId,
         ...(messageId ? { messageId } : {}),
         ...(onBusy ? { onBusy } : {}),
+        ...(admission.throttleFactor !== undefined ? { fairnessWeight: admission.throttleFactor } : {}),
         actor: chat.caller.actor,
       });
     } catch (error) {
