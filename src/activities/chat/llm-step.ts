@@ -11,6 +11,7 @@ import type { ChatMessageDoc } from '../../stores/documents';
 import { BudgetGuard } from './budget-guard';
 import type { ChatActivityContext } from './context';
 import { toLlmFailure } from './llm-errors';
+import { quietHeartbeat } from './quiet-heartbeat';
 import { buildLlmMessages } from './llm-messages';
 import { readCompletionStream, type StreamedCompletion } from './llm-stream';
 
@@ -40,7 +41,8 @@ export function llmStepActivity(ctx: ChatActivityContext) {
       }
 
       const tools = args.allowTools ? toolDefinitions(args.template.tools) : [];
-      activity.heartbeat({ step: args.step });
+      const heartbeat = quietHeartbeat(activity);
+      heartbeat({ step: args.step });
       const startedAt = Date.now();
       let completion: StreamedCompletion | undefined;
       // Deltas are sent without waiting for each one: one Redis connection keeps them in order,
@@ -73,7 +75,7 @@ export function llmStepActivity(ctx: ChatActivityContext) {
         completion = await readCompletionStream(
           stream,
           {
-            onChunk: () => activity.heartbeat({ step: args.step }),
+            onChunk: () => heartbeat({ step: args.step }),
             onDelta: (delta) => {
               published.push(ctx.events.publish(args, { type: 'message.delta', turn_id: args.turnId, data: { step: args.step, delta } }));
             },
