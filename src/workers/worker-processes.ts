@@ -42,8 +42,7 @@ export async function startWorkerProcesses(count: number, spec: ChatWorkerSpec):
   try {
     await Promise.all(
       Array.from({ length: count }, async (_, index) => {
-        // The same Node.js flags as this process (the tsx loader when run from source).
-        const child = fork(entry, [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        const child = fork(entry, [], { execArgv: childExecArgv(entry), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
         children.push(child);
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error(`worker process ${index + 1} not ready in ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
@@ -70,4 +69,12 @@ export async function startWorkerProcesses(count: number, spec: ChatWorkerSpec):
   });
   failed.catch(() => undefined);
   return { pids: children.map((child) => child.pid ?? 0), failed, stop };
+}
+
+/** The same Node.js flags as this process, and the tsx loader when run from source by a parent
+ * that loaded TypeScript some other way (a test runner). */
+function childExecArgv(entry: string): string[] {
+  const fromSource = entry.endsWith('.ts');
+  const hasTsx = process.execArgv.some((arg) => arg.includes('tsx'));
+  return fromSource && !hasTsx ? [...process.execArgv, '--import', 'tsx'] : process.execArgv;
 }
