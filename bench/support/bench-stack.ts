@@ -11,6 +11,8 @@ import type { Teardown } from '../../src/dev/teardown';
 
 export interface BenchStack {
   temporalAddress: string;
+  /** The dev server's Prometheus endpoint. */
+  temporalMetricsUrl: string;
   mongoUri: string;
   redisUrl: string;
   /** Base URL of the offline model, ending in /v1. */
@@ -19,13 +21,14 @@ export interface BenchStack {
 
 export async function startBenchStack(opts: { toolsDir: string; scratchDir: string; teardown: Teardown }): Promise<BenchStack> {
   const tools = toolPaths(opts.toolsDir);
-  const [temporalPort, mongoPort, redisPort] = [await freePort(), await freePort(), await freePort()];
+  const [temporalPort, metricsPort, mongoPort, redisPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const settled = await Promise.allSettled<ChildService>([
     // Headless: the benchmark needs no Web UI.
     startTemporalDevServer({
       binary: tools.temporal,
       dataDir: path.join(opts.scratchDir, 'temporal'),
       port: temporalPort,
+      metricsPort,
       namespace: 'default',
     }),
     startFerretDb({ binary: tools.ferretdb, dataDir: path.join(opts.scratchDir, 'mongo'), port: mongoPort }),
@@ -42,6 +45,7 @@ export async function startBenchStack(opts: { toolsDir: string; scratchDir: stri
   opts.teardown.add('offline model', () => model.close());
   return {
     temporalAddress: `127.0.0.1:${temporalPort}`,
+    temporalMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     mongoUri: `mongodb://127.0.0.1:${mongoPort}/`,
     redisUrl: `redis://127.0.0.1:${redisPort}`,
     llmBaseUrl: model.url,

@@ -53,6 +53,8 @@ export async function startTemporalDevServer(opts: {
   port: number;
   /** Web UI port; without one the server runs headless (benchmarks). */
   uiPort?: number;
+  /** Prometheus `/metrics` port (the server's own counters, e.g. persistence requests); random if absent. */
+  metricsPort?: number;
   namespace: string;
 }): Promise<ChildService> {
   assertTool(opts.binary, 'Temporal CLI');
@@ -66,6 +68,7 @@ export async function startTemporalDevServer(opts: {
     '--port',
     String(opts.port),
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
+    ...(opts.metricsPort === undefined ? [] : ['--metrics-port', String(opts.metricsPort)]),
     '--db-filename',
     path.join(opts.dataDir, 'temporal.sqlite'),
     '--namespace',
