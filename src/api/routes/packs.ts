@@ -32,10 +32,9 @@ import { callerOf, guard } from '../auth/guard';
 import { HttpError } from '../errors';
 import type { ApiRuntime } from '../runtime';
 import { sseHeaders, sseQuery } from '../streams/schema';
-import { serveChatStream } from '../streams/serve';
 import { DEFAULT_STREAM_SETTINGS } from '../streams/settings';
-import { SseChannel } from '../streams/sse';
-import { StreamRegistry, type ServedStream } from '../streams/registry';
+import { assertStreamCapacity, respondWithSse } from '../streams/sse-response';
+import { StreamRegistry } from '../streams/registry';
 
 const tags = ['packs'];
 
@@ -201,29 +200,14 @@ export function packRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   }, async (request, reply) => {
     const appId = appOf(request);
     const doc = await foundRun(runtime, appId, request.params.run_id);
-    if (streams.size >= DEFAULT_STREAM_SETTINGS.maxStreams) {
-      throw new HttpError(503, 'too_many_streams', 'this server is serving its maximum of live streams; retry shortly', undefined, { 'retry-after': '5' });
-    }
-    reply.hijack();
-    const channel = new SseChannel(reply.raw, reply.getHeaders(), DEFAULT_STREAM_SETTINGS);
-    const served: ServedStream = { shutdown: () => channel.end() };
-    if (!streams.add(served)) return channel.end();
-    try {
-      await serveChatStream({
-        redis: runtime.redis,
-        appId,
-        chatId: packIds.runStream(doc.run_id),
-        after: request.headers['last-event-id'] ?? request.query.after ?? '0-0',
-        transcriptUrl: `${baseUrl(runtime)}/v1/pack-runs/${doc.run_id}`,
-        channel,
-        end: (frame) => channel.end(frame),
-        settings: DEFAULT_STREAM_SETTINGS,
-        log: request.log,
-      });
-    } finally {
-      streams.remove(served);
-      channel.end();
-    }
+    assertStreamCapacity(streams, DEFAULT_STREAM_SETTINGS);
+    await respondWithSse(request, reply, {
+      redis: runtime.redis,
+      appId,
+      streamId: packIds.runStream(doc.run_id),
+      after: request.headers['last-event-id'] ?? request.query.after ?? '0-0',
+      transcriptUrl: `${baseUrl(runtime)}/v1/pack-runs/${doc.run_id}`,
+    }, streams, DEFAULT_STREAM_SETTINGS);
   });
 }
 

@@ -10,12 +10,11 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { errorResponses } from '../../domain/api/errors';
 import { guard } from '../auth/guard';
 import { accessChat, type ChatAccess } from '../chat-access';
-import { HttpError } from '../errors';
 import type { ApiRuntime } from '../runtime';
 import { sseHeaders, sseQuery, streamParams, wsQuery } from '../streams/schema';
 import { serveChatStream } from '../streams/serve';
 import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from '../streams/settings';
-import { SseChannel } from '../streams/sse';
+import { assertStreamCapacity, respondWithSse } from '../streams/sse-response';
 import { StreamRegistry, type ServedStream } from '../streams/registry';
 import { WS_GOING_AWAY, WS_INTERNAL_ERROR, WsChannel } from '../streams/ws';
 
@@ -42,9 +41,7 @@ export function streamRoutes(scope: FastifyInstance, runtime: ApiRuntime, overri
   // Tenancy is checked before a WebSocket upgrade, so a refusal is an HTTP answer, not a closed socket.
   const findChat = async (request: FastifyRequest<{ Params: { chat_id: string } }>) => {
     chats.set(request, await accessChat(runtime, request, request.params.chat_id));
-    if (registry.size >= settings.maxStreams) {
-      throw new HttpError(503, 'too_many_streams', 'this server is serving its maximum of live streams; retry shortly', undefined, { 'retry-after': '5' });
-    }
+    assertStreamCapacity(registry, settings);
   };
   const transcriptUrl = (chatId: string) => `${runtime.publicUrl.replace(/\/$/, '')}/v1/chats/${encodeURIComponent(chatId)}/messages`;
 
@@ -63,38 +60,14 @@ export function streamRoutes(scope: FastifyInstance, runtime: ApiRuntime, overri
       response: errorResponses(400, 401, 403, 404, 503),
     },
   }, async (request, reply) => {
-    if (request.method === 'HEAD') {
-      // Headers only: a HEAD response has no body to stream (and Node would never send the headers).
-      reply.hijack();
-      reply.raw.writeHead(200, { 'x-request-id': String(request.id), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-      reply.raw.end();
-      return;
-    }
     const chat = chatOf(chats, request);
-    const after = request.headers['last-event-id'] ?? request.query.after ?? FROM_THE_START;
-    reply.hijack();
-    const channel = new SseChannel(reply.raw, reply.getHeaders(), settings);
-    const served: ServedStream = { shutdown: () => channel.end() };
-    if (!registry.add(served)) {
-      channel.end();
-      return;
-    }
-    try {
-      await serveChatStream({
-        redis: runtime.redis,
-        appId: chat.appId,
-        chatId: chat.chatId,
-        after,
-        transcriptUrl: transcriptUrl(chat.chatId),
-        channel,
-        end: (frame) => channel.end(frame),
-        settings,
-        log: request.log,
-      });
-    } finally {
-      registry.remove(served);
-      channel.end();
-    }
+    await respondWithSse(request, reply, {
+      redis: runtime.redis,
+      appId: chat.appId,
+      streamId: chat.chatId,
+      after: request.headers['last-event-id'] ?? request.query.after ?? FROM_THE_START,
+      transcriptUrl: transcriptUrl(chat.chatId),
+    }, registry, settings);
   });
 
   app.get('/v1/chats/:chat_id/ws', {
