@@ -15,6 +15,7 @@ import { streamRoutes } from '../../src/api/routes/streams';
 import { createParser } from 'eventsource-parser';
 import { startOfflineModel } from '../../src/dev/offline-model';
 import { ChatEvents, compareEntryIds, previousEntryId, STREAM_MAX_LEN } from '../../src/stores/chat-events';
+import { TOKEN_EXPIRED_MESSAGE } from '../../src/api/streams/expiry';
 import { startApiStack, type ApiStack } from '../support/api-stack';
 import { openSse, openWs, wsRefusal, type Frame } from '../support/stream-clients';
 
@@ -232,6 +233,25 @@ describe('who may stream', () => {
     expect(own.status).toBe(200);
     own.close();
     await connectionsSettleAt('acme', session.chat_id, 0);
+  });
+});
+
+describe('a runtime token that expires', () => {
+  it('ends SSE and WebSocket streams it opened, with a notice saying why', async () => {
+    const session = await openSession('expiring');
+    const { token } = await stack.runtime.runtimeTokens.issue({ appId: 'acme', userId: 'expiring', chatId: session.chat_id }, 2);
+    const sse = await openSse(`${stack.url}/v1/chats/${session.chat_id}/events?access_token=${token}`);
+    const ws = await openWs(`${stack.url.replace('http', 'ws')}/v1/chats/${session.chat_id}/ws?access_token=${token}`);
+    await Promise.all([sse.until((client) => client.ended), ws.until((client) => client.ended)]);
+    for (const client of [sse, ws]) {
+      expect(client.frames.at(-1)).toMatchObject({ type: 'stream.error', data: { message: TOKEN_EXPIRED_MESSAGE } });
+    }
+    expect(ws.closeCode).toBe(1008);
+    // An app key's stream does not expire that way: it is still open after the token's streams ended.
+    const backend = await openSse(`${stack.url}/v1/chats/${session.chat_id}/events`, { authorization: `Bearer ${appKey}` });
+    expect(backend.status).toBe(200);
+    expect(backend.ended).toBe(false);
+    backend.close();
   });
 });
 

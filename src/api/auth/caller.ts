@@ -14,7 +14,7 @@ import { adminKeyMatches, appIdOfKey, appKeyMatches } from './app-keys';
 export type Caller =
   | { kind: 'admin'; actor: ActorContext }
   | { kind: 'app'; appId: string; app: AppState; actor: ActorContext }
-  | { kind: 'runtime'; appId: string; app: AppState; userId: string; chatId: string; actor: ActorContext };
+  | { kind: 'runtime'; appId: string; app: AppState; userId: string; chatId: string; expiresAt: Date; actor: ActorContext };
 
 export type CallerKind = Caller['kind'];
 
@@ -75,7 +75,7 @@ async function resolve(request: FastifyRequest, runtime: ApiRuntime, credential:
       via: 'runtime_token',
       request_id: requestId,
     });
-    return { kind: 'runtime', appId: app.app_id, app, userId: scope.userId, chatId: scope.chatId, actor };
+    return { kind: 'runtime', appId: app.app_id, app, userId: scope.userId, chatId: scope.chatId, expiresAt: scope.expiresAt, actor };
   }
   if (adminKeyMatches(credential, runtime.secrets.adminKey)) {
     return { kind: 'admin', actor: { actor_id: 'admin', roles: ['admin'], app_id: '_system', via: 'admin_key', request_id: requestId } };

@@ -16,6 +16,10 @@ export interface RuntimeScope {
   chatId: string;
 }
 
+export interface VerifiedRuntimeToken extends RuntimeScope {
+  expiresAt: Date;
+}
+
 const claimsSchema = z.object({ app_id: z.string().min(1), user_id: z.string().min(1), chat_id: z.string().min(1) });
 
 export class RuntimeTokens {
@@ -40,7 +44,7 @@ export class RuntimeTokens {
   }
 
   /** The token's scope, or undefined when it is not a valid, unexpired runtime token of ours. */
-  async verify(token: string): Promise<RuntimeScope | undefined> {
+  async verify(token: string): Promise<VerifiedRuntimeToken | undefined> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         algorithms: ['HS256'],
@@ -52,7 +56,12 @@ export class RuntimeTokens {
       });
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) return undefined;
-      return { appId: claims.data.app_id, userId: claims.data.user_id, chatId: claims.data.chat_id };
+      return {
+        appId: claims.data.app_id,
+        userId: claims.data.user_id,
+        chatId: claims.data.chat_id,
+        expiresAt: new Date(Number(payload.exp) * 1000),
+      };
     } catch (error) {
       if (error instanceof joseErrors.JOSEError || error instanceof TypeError) return undefined;
       throw error;

@@ -16,7 +16,8 @@ import { serveChatStream } from '../streams/serve';
 import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from '../streams/settings';
 import { assertStreamCapacity, respondWithSse } from '../streams/sse-response';
 import { StreamRegistry, type ServedStream } from '../streams/registry';
-import { WS_GOING_AWAY, WS_INTERNAL_ERROR, WsChannel } from '../streams/ws';
+import { endWhenCredentialExpires } from '../streams/expiry';
+import { WS_GOING_AWAY, WS_INTERNAL_ERROR, WS_POLICY_VIOLATION, WsChannel } from '../streams/ws';
 
 const tags = ['chats'];
 const FROM_THE_START = '0-0';
@@ -87,6 +88,7 @@ export function streamRoutes(scope: FastifyInstance, runtime: ApiRuntime, overri
       channel.end(WS_GOING_AWAY, 'too many streams');
       return;
     }
+    const cancelExpiry = endWhenCredentialExpires(chat.caller, new Date(), (frame) => channel.end(WS_POLICY_VIOLATION, 'runtime token expired', frame));
     try {
       await serveChatStream({
         redis: runtime.redis,
@@ -100,6 +102,7 @@ export function streamRoutes(scope: FastifyInstance, runtime: ApiRuntime, overri
         log: request.log,
       });
     } finally {
+      cancelExpiry();
       registry.remove(served);
       channel.end(WS_GOING_AWAY, 'stream ended');
     }

@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { HttpError } from '../errors';
+import { endWhenCredentialExpires } from './expiry';
 import type { ServedStream, StreamRegistry } from './registry';
 import { serveChatStream } from './serve';
 import type { StreamSettings } from './settings';
@@ -48,6 +49,7 @@ export async function respondWithSse(
     channel.end();
     return;
   }
+  const cancelExpiry = request.caller ? endWhenCredentialExpires(request.caller, new Date(), (frame) => channel.end(frame)) : undefined;
   try {
     await serveChatStream({
       redis: stream.redis,
@@ -61,6 +63,7 @@ export async function respondWithSse(
       log: request.log,
     });
   } finally {
+    cancelExpiry?.();
     registry.remove(served);
     channel.end();
   }

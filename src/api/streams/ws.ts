@@ -13,6 +13,8 @@ import type { StreamSettings } from './settings';
 /** Close codes (RFC 6455): going away (server shutting down), internal error. */
 export const WS_GOING_AWAY = 1001;
 export const WS_INTERNAL_ERROR = 1011;
+/** The credential the stream was opened with is no longer valid. */
+export const WS_POLICY_VIOLATION = 1008;
 
 export class WsChannel implements FrameSink {
   private readonly closing = new AbortController();
