@@ -1,11 +1,13 @@
 /**
- * A chat worker in its own process, so a test can kill it with SIGKILL mid-turn. Settings arrive
- * as one JSON argument; it prints "ready" once polling.
+ * A chat worker in its own process, so a test can kill it with SIGKILL mid-turn (or mid-pack: it
+ * runs the pack activities too, as the chat queue's workers do). Settings arrive as one JSON
+ * argument; it prints "ready" once polling.
  */
 import fs from 'node:fs';
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createChatActivities } from '../../src/activities/chat';
+import { createPackActivities } from '../../src/activities/packs';
 import { buildPriceBook } from '../../src/domain/pricing';
 import { defaultStorageResolver, MongoStores } from '../../src/stores/mongo';
 import { openRedis } from '../../src/stores/redis';
@@ -30,13 +32,16 @@ async function main(): Promise<void> {
     connection: await NativeConnection.connect({ address: settings.temporalAddress }),
     taskQueue: settings.taskQueue,
     workflowBundle: { code: fs.readFileSync(settings.workflowBundlePath, 'utf8') },
-    activities: createChatActivities({
-      mongo,
-      redis,
-      llm: new OpenAI({ apiKey: 'offline', baseURL: settings.llmBaseUrl, maxRetries: 0 }),
-      priceBook: buildPriceBook(),
-      httpAllowlist: [],
-    }),
+    activities: {
+      ...createChatActivities({
+        mongo,
+        redis,
+        llm: new OpenAI({ apiKey: 'offline', baseURL: settings.llmBaseUrl, maxRetries: 0 }),
+        priceBook: buildPriceBook(),
+        httpAllowlist: [],
+      }),
+      ...createPackActivities({ mongo, redis }),
+    },
   });
   const running = worker.run();
   process.stdout.write('ready\n');

@@ -2,8 +2,6 @@
  * A worker killed (SIGKILL) in the middle of a turn, on a real Temporal dev server: a new worker
  * picks the turn up and it completes exactly once — one assistant message, one usage event.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startOfflineModel } from '../../src/dev/offline-model';
@@ -11,8 +9,7 @@ import { AuditRepository } from '../../src/stores/audit-repository';
 import { ChatEvents } from '../../src/stores/chat-events';
 import { tenantCollections } from '../../src/stores/tenant-collection';
 import { createChatKit, type ChatKit } from '../support/chat-kit';
-import type { ChatWorkerProcessSettings } from '../support/chat-worker-process';
-import { services } from '../support/services';
+import { killWorkerProcess, kitWorkerSettings, startChatWorkerProcess } from '../support/spawn-chat-worker';
 import { startDevServer } from '../support/temporal';
 
 const APP = 'crashapp';
@@ -33,30 +30,9 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-function startWorkerProcess(settings: ChatWorkerProcessSettings): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../support/chat-worker-process.ts'), JSON.stringify(settings)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve(child);
-    });
-  });
-}
-
 it('completes a turn once after its worker is killed mid-stream', async () => {
   const ref = { appId: APP, chatId: 'crash-1' };
-  const worker = await startWorkerProcess({
-    temporalAddress: env.address,
-    taskQueue: kit.taskQueue,
-    mongoUri: services().mongoUri,
-    mongoDb: kit.mongoDb,
-    redisUrl: services().redisUrl,
-    redisPrefix: kit.redisPrefix,
-    llmBaseUrl: model.url,
-    workflowBundlePath: services().workflowBundlePath,
-  });
+  const worker = await startChatWorkerProcess(kitWorkerSettings(kit, env.address, model.url));
   const events = new ChatEvents(kit.redis);
   const reply = kit.chats.sendMessage({ ...ref, userId: 'u1', template: kit.template('assistant'), content: 'Tell me about durable execution', turnId: 'crash-turn' });
 
@@ -66,9 +42,7 @@ it('completes a turn once after its worker is killed mid-stream', async () => {
     if (seen.filter((event) => event.type === 'message.delta').length >= 3) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const exited = new Promise((resolve) => worker.once('exit', resolve));
-  worker.kill('SIGKILL');
-  await exited;
+  await killWorkerProcess(worker);
 
   // A fresh worker takes over: the LLM call's heartbeat times out and it is retried there.
   const answer = await kit.withWorker(() => reply);

@@ -15,6 +15,7 @@ import { chatCompletionRequestSchema } from './schema';
 import { preciseNow, stampChunk, STAMP_HEADER, STAMP_VALUE } from './stamp';
 import { countPromptTokens, loadTokenCounter, type TokenCounter } from './tokens';
 import { LoadMeter } from './load-meter';
+import { lastUserText } from './tools';
 import { completionBody, streamParts, type StreamPart } from './wire';
 
 export interface OfflineModelOptions {
@@ -154,9 +155,10 @@ export function buildOfflineModelApp(deps: AppDependencies): FastifyInstance {
   app.post('/v1/chat/completions', async (request: FastifyRequest, reply: FastifyReply) => {
     const parsed = chatCompletionRequestSchema.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send(invalidRequestError(parsed.error, request.body));
-    const leave = deps.load?.enter();
-    if (leave) reply.raw.once('close', leave);
     const body = parsed.data;
+    const leave = deps.load?.enter(lastUserText(body));
+    // Written in full when the response ended before its connection closed.
+    if (leave) reply.raw.once('close', () => leave(reply.raw.writableFinished));
     const digest = hashOf(request.body);
     const meta = { id: `chatcmpl-${digest.slice(0, 29)}`, created: Math.floor(Date.now() / 1000), model: body.model };
     const requestId = `req_${digest.slice(29, 61)}`;
