@@ -68,13 +68,20 @@ export async function etlWindow(deps: AnalyticsDeps, input: EtlWindowInput): Pro
   const batchSize = deps.batchRows ?? ETL_BATCH_ROWS;
   const scope = `etl:${input.source}:${input.mode}:${input.appId}`;
 
+  // One insert in flight while the cursor reads the next batch (MongoDB and ClickHouse work side
+  // by side); commits still complete, and are heartbeated, one after another in order.
+  let inflight: Promise<void> = Promise.resolve();
   const commit = async (table: string, rows: Record<string, unknown>[], last: { ts: string; id: string }) => {
-    await insertBatch(deps.clickhouse, table, scope, rows, version);
-    progress.after_ts = last.ts;
-    progress.after_id = last.id;
-    progress.rows += rows.length;
-    progress.batches += 1;
-    ctx?.heartbeat({ ...progress });
+    await inflight;
+    inflight = (async () => {
+      await insertBatch(deps.clickhouse, table, scope, rows, version);
+      progress.after_ts = last.ts;
+      progress.after_id = last.id;
+      progress.rows += rows.length;
+      progress.batches += 1;
+      ctx?.heartbeat({ ...progress });
+    })();
+    inflight.catch(() => undefined); // surfaced by the next await
   };
 
   if (input.source === 'usage') {
@@ -118,6 +125,7 @@ export async function etlWindow(deps: AnalyticsDeps, input: EtlWindowInput): Pro
       },
     );
   }
+  await inflight;
   return { rows: progress.rows, batches: progress.batches, resumed: previous !== undefined };
 }
 

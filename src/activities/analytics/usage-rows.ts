@@ -27,6 +27,18 @@ export function usageRowMapper(ctx: RowContext): (doc: UsageEventDoc) => UsageRo
     if (!modelKeys.has(model)) modelKeys.set(model, resolveModel(ctx.book, model)?.key);
     return modelKeys.get(model);
   };
+  // Users repeat within a window: one HMAC per user, not per event (bounded).
+  const pseudonyms = new Map<string, string>();
+  const pseudonym = (appId: string, userId: string) => {
+    const key = `${appId}\u0000${userId}`;
+    let value = pseudonyms.get(key);
+    if (value === undefined) {
+      if (pseudonyms.size >= 100_000) pseudonyms.clear();
+      value = ctx.pseudonymize(appId, userId);
+      pseudonyms.set(key, value);
+    }
+    return value;
+  };
   return (doc) => {
     const usage = {
       input_tokens: doc.input_tokens,
@@ -47,7 +59,7 @@ export function usageRowMapper(ctx: RowContext): (doc: UsageEventDoc) => UsageRo
       event_id: doc.event_id,
       app_id: doc.app_id,
       ts: chDateTime(doc.ts),
-      user_pseudonym: ctx.pseudonymize(doc.app_id, doc.user_id ?? ''),
+      user_pseudonym: pseudonym(doc.app_id, doc.user_id ?? ''),
       chat_id: doc.chat_id,
       turn_id: doc.turn_id,
       step: doc.step,
