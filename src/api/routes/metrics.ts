@@ -28,7 +28,7 @@ export function metricsRoutes(scope: FastifyInstance, runtime: ApiRuntime, optio
   const app = scope.withTypeProvider<ZodTypeProvider>();
   const admin = guard(runtime, ['admin']);
   const metrics = new OpsMetrics(runtime.redis);
-  const registry = prometheusRegistry(metrics, runtime);
+  const prometheus = prometheusRegistry(metrics, runtime);
 
   app.get('/health/active-runs', {
     preHandler: admin,
@@ -68,9 +68,10 @@ export function metricsRoutes(scope: FastifyInstance, runtime: ApiRuntime, optio
   });
 
   app.get('/metrics', { preHandler: admin, schema: { tags, summary: 'Prometheus text format', hide: true } }, async (_request, reply) => {
-    const ours = await registry.metrics();
+    await prometheus.refresh();
+    const ours = await prometheus.registry.metrics();
     const worker = options.workerMetricsUrl ? await fetchText(options.workerMetricsUrl) : '';
-    return reply.type(registry.contentType).send(worker ? `${ours}\n${worker}` : ours);
+    return reply.type(prometheus.registry.contentType).send(worker ? `${ours}\n${worker}` : ours);
   });
 }
 
@@ -90,16 +91,13 @@ const SERIES: Series[] = [
   ['tessera_app_month_budget_usd', 'Monthly LLM budget (-1 = none)', (p) => p.month_budget_usd ?? -1],
 ];
 
-/** One scrape reads Redis once; every series is set from that read. */
-function prometheusRegistry(metrics: OpsMetrics, runtime: ApiRuntime): Registry {
+/** The per-app series, refreshed from one Redis read per scrape. */
+function prometheusRegistry(metrics: OpsMetrics, runtime: ApiRuntime): { registry: Registry; refresh(): Promise<void> } {
   const registry = new Registry();
-  let gauges: Gauge<'app_id'>[] = [];
-  // Registered first: the registry collects in order, so this refreshes every series before they are read.
-  new Gauge({
-    name: 'tessera_metrics_scrape_apps',
-    help: 'Apps in this scrape',
-    registers: [registry],
-    async collect() {
+  const gauges = SERIES.map(([name, help]) => new Gauge({ name, help, labelNames: ['app_id'], registers: [registry] }));
+  return {
+    registry,
+    async refresh() {
       const to = runtime.now();
       const perf = await metrics.perApp({ from: new Date(to.getTime() - PROMETHEUS_WINDOW_MINUTES * 60_000), to });
       SERIES.forEach(([, , value], i) => {
@@ -107,11 +105,8 @@ function prometheusRegistry(metrics: OpsMetrics, runtime: ApiRuntime): Registry 
         gauge.reset();
         for (const app of perf) gauge.set({ app_id: app.app_id }, value(app));
       });
-      this.set(perf.length);
     },
-  });
-  gauges = SERIES.map(([name, help]) => new Gauge({ name, help, labelNames: ['app_id'], registers: [registry] }));
-  return registry;
+  };
 }
 
 async function fetchText(url: string): Promise<string> {

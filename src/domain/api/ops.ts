@@ -24,7 +24,7 @@ export const incidentParams = z.strictObject({
   id: z.string().regex(/^incident:[a-z0-9-]+:[a-z_]+:[A-Za-z0-9-]+$/, 'an incident id as listed').describe('The incident id'),
 });
 
-export const decisionBody = z.strictObject({ note: z.string().max(2000).optional() }).optional();
+export const decisionBody = z.strictObject({ note: z.string().max(2000).optional() }).nullish();
 
 const step = z.object({
   step_id: z.string(),
