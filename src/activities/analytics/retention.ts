@@ -12,6 +12,7 @@ import { retentionCutoff, dayWindow } from '../../domain/analytics';
 import type { Tier } from '../../domain/apps';
 import { AuditRepository } from '../../stores/audit-repository';
 import { listApps } from '../../stores/app-directory';
+import { ChatRepository } from '../../stores/chat-repository';
 import type { ChatMessageDoc } from '../../stores/documents';
 import { tenantCollections } from '../../stores/tenant-collection';
 import type { AnalyticsDeps } from './deps';
@@ -37,7 +38,8 @@ export async function listRetentionApps(deps: Pick<AnalyticsDeps, 'mongo'>): Pro
 
 export async function retainApp(deps: AnalyticsDeps, input: RetainAppInput): Promise<RetainAppResult> {
   const cutoff = new Date(retentionCutoff(input.tier, dayWindow(input.day).to));
-  const messages = tenantCollections(deps.mongo, input.appId).messages;
+  const collections = tenantCollections(deps.mongo, input.appId);
+  const { messages } = collections;
   const audit = new AuditRepository(deps.mongo);
   const batchSize = deps.archiveBatch ?? DEFAULT_ARCHIVE_BATCH;
   const files: string[] = [];
@@ -62,6 +64,8 @@ export async function retainApp(deps: AnalyticsDeps, input: RetainAppInput): Pro
       });
     }
     const deleted = await messages.deleteMany({ message_id: { $in: batch.map((doc) => doc.message_id) } });
+    // Their copies in the chats' window documents go too.
+    await new ChatRepository(collections).forgetInWindows(batch);
     await audit.appendAuditEvent({
       event_id: `audit:retention:${input.appId}:${digest.slice(0, 32)}`,
       app_id: input.appId,
