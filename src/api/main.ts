@@ -8,6 +8,8 @@ import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { loadConfigOrExit, type Config } from '../config';
 import { readOrCreateSecret } from '../dev/dev-secrets';
+import { pseudonymizer } from '../activities/analytics/pseudonym';
+import { openClickHouse } from '../stores/clickhouse';
 import { defaultStorageResolver, MongoStores } from '../stores/mongo';
 import { openRedis } from '../stores/redis';
 import { createApiRuntime } from './build-runtime';
@@ -32,6 +34,15 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: temporalAddress });
   const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const secret = (value: string | undefined, name: string, prefix = '') => value ?? readOrCreateSecret(config.dataDir, name, prefix);
+  // Analytics and erasure need a ClickHouse server (chDB belongs to the launcher process); without
+  // CLICKHOUSE_URL those routes answer 503. The pseudonym key must be the workers' key.
+  const analytics = config.CLICKHOUSE_URL
+    ? {
+        clickhouse: await openClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, chdbPath: '' }),
+        pseudonymize: pseudonymizer(secret(config.TESSERA_PSEUDONYM_KEY, 'pseudonym-key')),
+        gridGramsPerKwh: config.TESSERA_GRID_GCO2E_PER_KWH,
+      }
+    : undefined;
 
   const api = await buildApi({
     logLevel: config.LOG_LEVEL,
@@ -49,6 +60,7 @@ async function main(): Promise<void> {
       },
       templatesDir: path.resolve(config.TESSERA_TEMPLATES_DIR),
       publicUrl,
+      ...(analytics ? { analytics } : {}),
     }),
   });
   await api.listen({ host: config.HOST, port: config.PORT });
