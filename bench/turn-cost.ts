@@ -5,7 +5,7 @@
  * each. Turns go through the HTTP API (app key), as an app's backend sends them, on the embedded
  * services; the counts feed the model in docs/scaling.md.
  *
- *   npx tsx bench/turn-cost.ts [--turns N]
+ *   npm run bench:turn-cost [-- --turns N]
  */
 import fs from 'node:fs';
 import os from 'node:os';
