@@ -20,9 +20,11 @@ export function quietRuntime(): void {
 
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: services().testServerPath } },
-  });
+  const env = await startingAgain(() =>
+    TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: services().testServerPath } },
+    }),
+  );
   // Tessera's workflows set their search attributes; the test server must know them, as a real
   // cluster would.
   await env.connection.operatorService.addSearchAttributes({
@@ -45,4 +47,16 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
       extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true', ...DEV_SERVER_FAIRNESS_ARGS, '--headless'],
     },
   });
+}
+
+/** The SDK gives the Java test server 5 s to answer; on a machine whose load is far above its
+ * cores (other suites beside this one) the JVM can take longer. Try again, a few times. */
+async function startingAgain<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= attempts || !/did not start within/.test(String(error))) throw error;
+    }
+  }
 }
