@@ -97,7 +97,8 @@ export class ChatWindows {
     const newestAt = new Date(Math.max(0, ...older.map((message) => message.created_at.getTime())));
     // min_seq down to the window's first seq: complete from now on.
     await this.upsert(chatId, window, {
-      $set: Object.fromEntries(older.map((message) => [field(message.seq), entry(message)])),
+      // No empty `$set` (MongoDB before 5.0 refuses one).
+      ...(older.length > 0 ? { $set: Object.fromEntries(older.map((message) => [field(message.seq), entry(message)])) } : {}),
       $min: { min_seq: first },
       $max: { updated_at: newestAt },
     });
