@@ -150,6 +150,7 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
       llm: new OpenAI({ apiKey: llm.apiKey ?? 'unset', baseURL: llm.baseUrl, maxRetries: 0 }),
       priceBook: loadPriceBook(config.TESSERA_PRICING_FILE),
       httpAllowlist: config.TESSERA_HTTP_ALLOWLIST,
+      temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     }),
     ...createPackActivities({ mongo, redis }),
   };

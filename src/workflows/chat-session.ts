@@ -185,6 +185,7 @@ export async function chatSession(input: ChatSessionInput): Promise<ChatSessionR
           actor: args.actor,
           nextSeq: () => state.nextSeq++,
           spent,
+          ...(args.notify ? { notify: true } : {}),
         }),
       );
       queue.finish(turn, 'completed');
@@ -210,6 +211,7 @@ export async function chatSession(input: ChatSessionInput): Promise<ChatSessionR
           usage: spent,
           error: turn.error,
           actor: args.actor,
+          ...(args.notify ? { notify: true } : {}),
         });
       });
       queue.finish(turn, mode ?? 'failed');

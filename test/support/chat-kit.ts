@@ -51,7 +51,7 @@ export async function createChatKit(
     ...(opts.llmHeaders ? { defaultHeaders: opts.llmHeaders } : {}),
   });
   const activities = {
-    ...createChatActivities({ mongo, redis, llm, priceBook: buildPriceBook(), httpAllowlist: [] }),
+    ...createChatActivities({ mongo, redis, llm, priceBook: buildPriceBook(), httpAllowlist: [], temporal: env.client }),
     ...createPackActivities({ mongo, redis }),
   };
   const taskQueue = opts.taskQueue ?? uniqueName(`${label}-queue`);

@@ -4,6 +4,7 @@
  * argument; it prints "ready" once polling.
  */
 import fs from 'node:fs';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createChatActivities } from '../../src/activities/chat';
@@ -28,8 +29,9 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const mongo = new MongoStores(defaultStorageResolver({ uri: settings.mongoUri, db: settings.mongoDb }));
   const redis = openRedis(settings.redisUrl, { keyPrefix: settings.redisPrefix });
+  const connection = await NativeConnection.connect({ address: settings.temporalAddress });
   const worker = await Worker.create({
-    connection: await NativeConnection.connect({ address: settings.temporalAddress }),
+    connection,
     taskQueue: settings.taskQueue,
     workflowBundle: { code: fs.readFileSync(settings.workflowBundlePath, 'utf8') },
     activities: {
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
         llm: new OpenAI({ apiKey: 'offline', baseURL: settings.llmBaseUrl, maxRetries: 0 }),
         priceBook: buildPriceBook(),
         httpAllowlist: [],
+        temporal: new Client({ connection }),
       }),
       ...createPackActivities({ mongo, redis }),
     },

@@ -2,6 +2,7 @@
  * What every chat activity needs, built once per worker from the clients it is given: per-app
  * repositories, the audit log, the chat event stream, the app counters, the LLM client.
  */
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Redis } from 'ioredis';
 import type OpenAI from 'openai';
@@ -25,6 +26,8 @@ export interface ChatActivityDeps {
   priceBook: PriceBook;
   /** Hosts the `http_get` tool may fetch (see `isUrlAllowed`). */
   httpAllowlist: string[];
+  /** Starts the webhook delivery of a turn that asked for one (`?wait=false`); see turn-webhook.ts. */
+  temporal?: Client;
   now?: () => Date;
 }
 

@@ -2,6 +2,7 @@
 import { eventIds, type BeginTurnArgs, type DiscardTurnArgs, type FinishTurnArgs } from '../../domain/chat';
 import { nanosToUsd } from '../../domain/pricing';
 import { turnKeys, type ChatActivityContext } from './context';
+import { notifyTurnEnded } from './turn-webhook';
 
 export function turnActivities(ctx: ChatActivityContext) {
   return {
@@ -39,7 +40,8 @@ export function turnActivities(ctx: ChatActivityContext) {
       ]);
     },
 
-    /** Counts the turn into the session's totals (once, by turn number) and announces its end. */
+    /** Counts the turn into the session's totals (once, by turn number) and announces its end (and
+     * to the app's webhook, when the turn asked for it). */
     async finishTurn(args: FinishTurnArgs): Promise<void> {
       const { chats } = ctx.repos(args.appId);
       const now = ctx.now();
@@ -64,6 +66,7 @@ export function turnActivities(ctx: ChatActivityContext) {
             }
           : { type: 'turn.failed', turn_id: args.turnId, data: { status: args.status, error: args.error ?? null } },
       );
+      await notifyTurnEnded(ctx.deps, args);
     },
 
     /** A cancelled turn: `interrupted` keeps its messages (marked), `rolled_back` deletes them. */

@@ -89,6 +89,8 @@ export function chatRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
         ...(onBusy ? { onBusy } : {}),
         ...(admission.throttleFactor !== undefined ? { fairnessWeight: admission.throttleFactor } : {}),
         actor: chat.caller.actor,
+        // Nobody waits for this reply: the app's webhook (if any) hears when the turn ends.
+        ...(request.query.wait === 'false' ? { notify: true } : {}),
       });
     } catch (error) {
       // Refused before it ran: the session will never release the slot, so give it back here.

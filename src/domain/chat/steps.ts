@@ -118,6 +118,8 @@ export interface FinishTurnArgs extends ChatRef {
   replyMessageId?: string;
   error?: string;
   actor: ActorContext;
+  /** Start the signed `chat_turn.completed` webhook when the app has one (see turn-webhook.ts). */
+  notify?: boolean;
 }
 
 export interface DiscardTurnArgs extends ChatRef {

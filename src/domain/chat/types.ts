@@ -57,6 +57,8 @@ export interface SendMessageArgs {
   /** When given, must be the session's template (a mismatch is rejected). */
   template?: string;
   actor: ActorContext;
+  /** Tell the app's webhook when the turn ends (`?wait=false`: nobody waits for the reply). */
+  notify?: boolean;
 }
 
 export type TurnStatus = 'queued' | 'running' | 'completed' | 'interrupted' | 'rolled_back' | 'failed' | 'cancelled';

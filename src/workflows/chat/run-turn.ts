@@ -34,6 +34,8 @@ export interface TurnContext {
   nextSeq: () => number;
   /** Usage spent so far, visible to the session even if the turn is cancelled half-way. */
   spent: UsageTotals;
+  /** The turn's end goes to the app's webhook (passed on to `finishTurn`). */
+  notify?: boolean;
 }
 
 export async function runTurn(turn: TurnContext): Promise<TurnReply> {
@@ -71,6 +73,7 @@ export async function runTurn(turn: TurnContext): Promise<TurnReply> {
         usage: turn.spent,
         replyMessageId: result.messageId,
         actor: turn.actor,
+        ...(turn.notify ? { notify: true } : {}),
       });
       return {
         turnId: turn.turnId,

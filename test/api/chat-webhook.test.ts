@@ -1,0 +1,99 @@
+/**
+ * A `?wait=false` chat turn tells the app's webhook when it ends: a loopback receiver (the admin
+ * allowed private addresses) gets exactly one `chat_turn.completed` event for the turn, signed the
+ * Standard Webhooks way and verifiable with the app's secret. A turn the caller waited for sends
+ * none.
+ */
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CHAT_TURN_EVENT, chatTurnWebhookId } from '../../src/activities/chat/turn-webhook';
+import { workflowIds } from '../../src/workflows/contract';
+import { startApiStack, type ApiStack } from '../support/api-stack';
+
+const APP = 'hook-app';
+const SECRET = 'whsec_' + Buffer.from('another-secret-of-32-bytes-long!').toString('base64');
+let stack: ApiStack;
+let appKey: string;
+let receiver: http.Server;
+let receiverUrl: string;
+const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+
+beforeAll(async () => {
+  stack = await startApiStack({ label: 'chathook', noWorker: true });
+  appKey = await stack.createApp(APP);
+  receiver = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    request.on('end', () => {
+      received.push({ headers: request.headers, body });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => receiver?.close(resolve));
+  await stack?.close();
+});
+
+/** Standard Webhooks: `v1,` + base64 HMAC-SHA256 of "{id}.{timestamp}.{body}", keyed by the
+ * base64-decoded `whsec_` secret. */
+function verify(delivery: { headers: http.IncomingHttpHeaders; body: string }, secret: string): boolean {
+  const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+  const signed = `${String(delivery.headers['webhook-id'])}.${String(delivery.headers['webhook-timestamp'])}.${delivery.body}`;
+  return delivery.headers['webhook-signature'] === `v1,${createHmac('sha256', key).update(signed).digest('base64')}`;
+}
+
+it('POSTs one signed chat_turn.completed event when a ?wait=false turn ends, none for a waited turn', async () => {
+  const hook = await stack.call('PUT', `/v1/apps/${APP}/webhook`, {
+    key: stack.adminKey,
+    body: { url: receiverUrl, secret: SECRET, allow_private_addresses: true },
+  });
+  expect(hook.status).toBe(200);
+  const session = (await (await stack.call('POST', '/v1/sessions', { key: appKey, body: { template: 'assistant', user_id: 'u1' } })).json()) as { chat_id: string };
+  const chatId = session.chat_id;
+
+  await stack.kit.withWorker(async () => {
+    const waited = await stack.call('POST', `/v1/chats/${chatId}/messages`, { key: appKey, body: { content: 'First, and I wait', message_id: 'm-waited' } });
+    expect(waited.status).toBe(200);
+    const accepted = await stack.call('POST', `/v1/chats/${chatId}/messages?wait=false`, { key: appKey, body: { content: 'Second, no waiting', message_id: 'm-async' } });
+    expect(accepted.status).toBe(202);
+
+    // The delivery is a workflow of its own; once it has ended, every POST it made has arrived.
+    const webhookId = chatTurnWebhookId(APP, chatId, 'm-async');
+    const delivery = stack.env.client.workflow.getHandle(workflowIds.webhook(APP, webhookId));
+    let outcome: unknown;
+    for (let i = 0; i < 600 && outcome === undefined; i++) {
+      outcome = await delivery.result().catch(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return undefined;
+      });
+    }
+    expect(outcome).toEqual({ status: 'delivered', httpStatus: 204 });
+  });
+
+  // The waited turn had ended (its reply came back) without starting a delivery at all.
+  const waitedDelivery = stack.env.client.workflow.getHandle(workflowIds.webhook(APP, chatTurnWebhookId(APP, chatId, 'm-waited')));
+  await expect(waitedDelivery.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  expect(received).toHaveLength(1);
+  const [event] = received;
+  expect(event!.headers['webhook-id']).toBe(chatTurnWebhookId(APP, chatId, 'm-async'));
+  expect(verify(event!, SECRET)).toBe(true);
+  expect(verify(event!, 'whsec_' + Buffer.from('not-the-secret').toString('base64'))).toBe(false);
+  const body = JSON.parse(event!.body) as { type: string; timestamp: string; data: Record<string, unknown> };
+  expect(body.type).toBe(CHAT_TURN_EVENT);
+  expect(body.data).toMatchObject({ chat_id: chatId, turn_id: 'm-async', user_id: 'u1', status: 'completed', error: null });
+  expect(body.timestamp).toBe(new Date(Number(event!.headers['webhook-timestamp']) * 1000).toISOString());
+
+  // The reply the event points at is the turn's stored answer.
+  const messages = (await (await stack.call('GET', `/v1/chats/${chatId}/messages`, { key: appKey })).json()) as {
+    messages: { message_id: string; role: string; turn_id?: string }[];
+  };
+  const reply = messages.messages.find((message) => message.message_id === body.data.message_id);
+  expect(reply).toMatchObject({ role: 'assistant', turn_id: 'm-async' });
+}, 120_000);
