@@ -10,6 +10,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { traceRequests } from '../telemetry/http-tracing';
 import { answerClientError, answerFrameworkError, installErrorHandler } from './errors';
 import type { DependencyProbe } from './health';
 import { analyticsRoutes } from './routes/analytics';
@@ -30,6 +31,8 @@ export interface ApiDeps {
   runtime?: ApiRuntime;
   /** Largest accepted request body, in bytes. */
   bodyLimit?: number;
+  /** A span per request (tracing is on: `OTEL_EXPORTER_OTLP_ENDPOINT`). */
+  traceRequests?: boolean;
 }
 
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
@@ -61,6 +64,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  if (deps.traceRequests) traceRequests(app);
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -12,7 +12,9 @@ import { buildApi } from '../api/server';
 import { dependencyProbes } from '../api/dependency-probes';
 import { openClickHouse } from '../stores/clickhouse';
 import { migrateClickHouse } from '../stores/clickhouse-migrate';
-import { defaultStorageResolver, ensureMongoIndexes, MongoStores } from '../stores/mongo';
+import { DataPlanes } from '../stores/data-planes';
+import { ensureMongoIndexes, MongoStores } from '../stores/mongo';
+import { startTracing } from '../telemetry/tracing';
 import { openRedis } from '../stores/redis';
 import OpenAI from 'openai';
 import { createChatActivities } from '../activities/chat';
@@ -72,9 +74,13 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
   const useOfflineModel = !config.OPENAI_API_KEY && !config.OPENAI_BASE_URL;
   if (useOfflineModel) await assertPortFree(config.OFFLINE_MODEL_PORT, 'OFFLINE_MODEL_PORT', 'the offline model');
 
+  // Tracing first: every client and worker below takes its interceptors (nothing when it is off).
+  const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: 'tessera' });
+  teardown.add('tracing', () => tracing.shutdown());
+
   // Independent slow steps run side by side: the child processes, the workflow bundle (cached on
   // disk across starts) and chDB with its migrations.
-  const bundle = loadWorkflowBundle(path.join(dataDir, 'cache'));
+  const bundle = loadWorkflowBundle(path.join(dataDir, 'cache'), undefined, tracing.workflowInterceptorModules);
   const clickhouseReady = (async () => {
     const clickhouse = await openClickHouse({
       url: config.CLICKHOUSE_URL,
@@ -127,9 +133,12 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
   }
 
   const mongoUri = config.MONGODB_URI ?? `mongodb://127.0.0.1:${config.FERRETDB_PORT}/`;
-  const mongo = new MongoStores(defaultStorageResolver({ uri: mongoUri, db: config.MONGODB_DB }));
+  // Apps on a dedicated data plane have a database (and a chat task queue) of their own.
+  const planes = new DataPlanes({ uri: mongoUri, db: config.MONGODB_DB }, config.TESSERA_DATA_PLANES ?? {});
+  const mongo = new MongoStores(planes.resolveStorage);
   teardown.add('MongoDB client', () => mongo.close());
   await ensureMongoIndexes(await mongo.dbFor('_system'));
+  for (const plane of planes.dedicated()) await ensureMongoIndexes(await mongo.dbFor(plane.appId));
 
   const clickhouse = await clickhouseReady;
   if (!config.CLICKHOUSE_URL) embedded.push('chDB (in-process)');
@@ -142,6 +151,12 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
   teardown.add('Temporal client', () => connection.close());
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
   teardown.add('Temporal worker connection', () => nativeConnection.close());
+  const clientOptions = {
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    ...(tracing.clientInterceptors ? { interceptors: tracing.clientInterceptors } : {}),
+  };
+  const workerExtra = tracing.workerOptions('prebuilt');
 
   const activities = {
     ...createChatActivities({
@@ -150,13 +165,13 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
       llm: new OpenAI({ apiKey: llm.apiKey ?? 'unset', baseURL: llm.baseUrl, maxRetries: 0 }),
       priceBook: loadPriceBook(config.TESSERA_PRICING_FILE),
       httpAllowlist: config.TESSERA_HTTP_ALLOWLIST,
-      temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+      temporal: new Client(clientOptions),
     }),
     ...createPackActivities({ mongo, redis }),
   };
   if (config.TESSERA_WORKER_PROCESSES > 0) {
     // The chat worker runs in processes of its own (more cores than one event loop can use).
-    const processes = await startWorkerProcesses(config.TESSERA_WORKER_PROCESSES, {
+    const spec = {
       temporalAddress,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: TASK_QUEUES.chat,
@@ -168,15 +183,23 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
       pricingFile: config.TESSERA_PRICING_FILE,
       httpAllowlist: config.TESSERA_HTTP_ALLOWLIST,
       workflowBundleFile: (await bundle).file,
-    });
-    teardown.add('worker processes', () => processes.stop());
-    processes.failed.catch((error: unknown) => log.error({ err: error }, 'a worker process stopped'));
+      ...(config.TESSERA_DATA_PLANES ? { dataPlanes: config.TESSERA_DATA_PLANES } : {}),
+      ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+    };
+    // The shared queue's processes, and one process for each dedicated plane's queue.
+    for (const [count, taskQueue] of [[config.TESSERA_WORKER_PROCESSES, TASK_QUEUES.chat] as const, ...planes.dedicated().map((plane) => [1, plane.taskQueue] as const)]) {
+      const processes = await startWorkerProcesses(count, { ...spec, taskQueue });
+      teardown.add(`worker processes (${taskQueue})`, () => processes.stop());
+      processes.failed.catch((error: unknown) => log.error({ err: error, task_queue: taskQueue }, 'a worker process stopped'));
+    }
   } else {
     const workers = await startWorkers({
       connection: nativeConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       activities,
       workflowBundle: await bundle,
+      dedicatedTaskQueues: planes.dedicated().map((plane) => plane.taskQueue),
+      extra: workerExtra,
     });
     teardown.add('workers', () => workers.shutdown());
     workers.done.catch((error: unknown) => log.error({ err: error }, 'a worker stopped with an error'));
@@ -185,6 +208,7 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
   // Analytics (ETL, rollups, retention) runs in this process: its activities use this process's chDB.
   const pseudonymize = pseudonymizer(config.TESSERA_PSEUDONYM_KEY ?? readOrCreateSecret(dataDir, 'pseudonym-key'));
   const analyticsWorker = await startAnalyticsWorker({
+    extra: workerExtra,
     connection: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     workflowBundle: await bundle,
@@ -199,13 +223,14 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
   teardown.add('analytics worker', () => analyticsWorker.shutdown());
   analyticsWorker.done.catch((error: unknown) => log.error({ err: error }, 'the analytics worker stopped with an error'));
   if (config.TESSERA_SCHEDULES === 'on') {
-    const schedules = await ensureSchedules(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }));
+    const schedules = await ensureSchedules(new Client(clientOptions));
     log.info({ schedules }, 'analytics schedules in place');
   }
 
   // The ops autopilot: its worker, the fast monitoring loop and the backstop Schedule.
-  const temporalClient = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const temporalClient = new Client(clientOptions);
   const opsWorker = await startOpsWorker({
+    extra: workerExtra,
     connection: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     workflowBundle: await bundle,
@@ -229,6 +254,7 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
   const adminKey = config.TESSERA_ADMIN_KEY ?? readOrCreateSecret(dataDir, 'admin-key', 'tsa_');
   const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const api = await buildApi({
+    traceRequests: tracing.enabled,
     logLevel: config.LOG_LEVEL,
     logger: log,
     bodyLimit: config.TESSERA_BODY_LIMIT_BYTES,
@@ -241,7 +267,8 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
       llm,
     }),
     runtime: createApiRuntime({
-      temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+      temporal: new Client(clientOptions),
+      chatTaskQueueFor: (appId) => planes.chatTaskQueue(appId),
       mongo,
       redis,
       secrets: {

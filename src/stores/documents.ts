@@ -97,6 +97,8 @@ export interface UsageEventDoc {
   ttft_ms: number;
   status: 'ok' | 'error';
   error_type?: string;
+  /** The OpenTelemetry trace the call ran in (when tracing is on): from a charge to its trace. */
+  trace_id?: string;
   ts: Date;
 }
 

@@ -7,6 +7,8 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnalyticsActivities } from '../../src/activities/analytics';
 import { localDirSink } from '../../src/activities/analytics/archive-sink';
+import { aggregateDay } from '../../src/activities/analytics/aggregate';
+import { etlWindow } from '../../src/activities/analytics/etl';
 import { pseudonymizer } from '../../src/activities/analytics/pseudonym';
 import { buildPriceBook } from '../../src/domain/pricing';
 import type { ClickHouseStore } from '../../src/stores/clickhouse';
@@ -47,6 +49,11 @@ beforeAll(async () => {
   appKey = await stack.createApp(APP, { tier: 'pro' });
   await stack.createApp('ana-other');
   await seedUsage(stack.kit.mongo, docs);
+  // The bulk of the range goes straight through the ETL step and the rollup (the workflows that run
+  // them are tested in test/workflows/analytics.test.ts); the route below backfills two hours.
+  const deps = { mongo: stack.kit.mongo, clickhouse: ch, pseudonymize, priceBook: buildPriceBook(), archive: localDirSink(`${services().runDir}/${uniqueName('api-archive2')}`) };
+  await etlWindow(deps, { appId: APP, source: 'usage', from: '2026-04-01T00:00:00.000Z', to: '2026-04-03T00:00:00.000Z', mode: 'etl' });
+  await aggregateDay(deps, '2026-04-02');
 });
 
 afterAll(async () => {
@@ -64,16 +71,19 @@ const range = 'from=2026-04-01T12:00:00Z&to=2026-04-03T03:00:00Z';
 const inRange = docs.filter((d) => d.ts >= new Date('2026-04-01T12:00:00Z') && d.ts < new Date('2026-04-03T03:00:00Z'));
 
 describe('analytics', () => {
-  it('backfills a range (waiting for it), rebuilding the closed days', async () => {
+  it('backfills a range (waiting for it), rebuilding the closed day it touched', async () => {
     const response = await stack.call('POST', '/v1/ops/etl/backfill?wait=true', {
       key: stack.adminKey,
-      body: { from: '2026-04-01T00:00:00Z', to: '2026-04-03T12:00:00Z' },
+      body: { from: '2026-04-03T00:00:00Z', to: '2026-04-03T06:00:00Z' },
     });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { status: string; result: { hours: number; usage_rows: number; days_reaggregated: string[] } };
     expect(body.status).toBe('completed');
-    expect(body.result).toMatchObject({ hours: 60, usage_rows: docs.length, days_reaggregated: ['2026-04-01', '2026-04-02', '2026-04-03'] });
-  });
+    expect(body.result).toMatchObject({ hours: 6, usage_rows: 24, days_reaggregated: ['2026-04-03'] });
+    const started = await stack.call('POST', '/v1/ops/etl/backfill', { key: stack.adminKey, body: { from: '2026-04-03T00:00:00Z', to: '2026-04-03T01:00:00Z' } });
+    expect(started.status).toBe(202);
+    expect(((await started.json()) as { workflow_id: string }).workflow_id).toMatch(/^etl-backfill:/);
+  }, 120_000);
 
   it('reads cost exactly across the rollup/raw seam', async () => {
     const { status, body } = await get(`/v1/analytics/cost?${range}&group_by=day`);
@@ -120,6 +130,18 @@ describe('analytics', () => {
     expect((await get('/v1/analytics/usage?from=2026-04-02T00:00:00Z&to=2026-04-01T00:00:00Z')).status).toBe(400);
     const forbidden = await stack.call('POST', '/v1/ops/etl/backfill', { key: appKey, body: { from: '2026-04-01T00:00:00Z', to: '2026-04-01T01:00:00Z' } });
     expect(forbidden.status).toBe(403);
+  });
+
+  it('answers 503 in a process without ClickHouse', async () => {
+    const analytics = stack.runtime.analytics;
+    delete stack.runtime.analytics;
+    try {
+      const response = await get(`/v1/analytics/cost?${range}`);
+      expect(response.status).toBe(503);
+      expect((response.body as unknown as { error: { code: string } }).error.code).toBe('analytics_unavailable');
+    } finally {
+      stack.runtime.analytics = analytics;
+    }
   });
 
   it('refuses to re-price with a price table the workers do not have', async () => {

@@ -5,6 +5,7 @@
  */
 import { eventIds, type LlmStepArgs, type LlmStepResult, type RecordLlmCallArgs, type RecordedCost } from '../../domain/chat';
 import { computeCost } from '../../domain/pricing';
+import { activeTraceId } from '../../telemetry/active-trace';
 import type { ChatActivityContext } from './context';
 
 export function accountingActivities(ctx: ChatActivityContext) {
@@ -42,6 +43,7 @@ async function recordLlmUsage(ctx: ChatActivityContext, args: RecordLlmCallArgs)
   const { usage: usageRepo } = ctx.repos(args.appId);
   const eventId = eventIds.llmCall(args.appId, args.chatId, args.turnId, args.step);
   const ts = ctx.now();
+  const traceId = activeTraceId();
   const cost = computeCost(ctx.deps.priceBook, {
     model: args.model,
     at: ts,
@@ -71,6 +73,7 @@ async function recordLlmUsage(ctx: ChatActivityContext, args: RecordLlmCallArgs)
     ttft_ms: args.ttftMs,
     status: args.status,
     ...(args.errorType !== undefined ? { error_type: args.errorType } : {}),
+    ...(traceId ? { trace_id: traceId } : {}),
     ts,
   });
 

@@ -9,6 +9,7 @@ import type { LlmStepArgs, LlmStepResult } from '../../domain/chat';
 import { isToolName, TOOL_DEFINITIONS } from '../../domain/tools/definitions';
 import type { ChatMessageDoc } from '../../stores/documents';
 import { BudgetGuard } from './budget-guard';
+import { LlmCallSpan } from './llm-span';
 import type { ChatActivityContext } from './context';
 import { toLlmFailure } from './llm-errors';
 import { quietHeartbeat } from './quiet-heartbeat';
@@ -59,6 +60,11 @@ export function llmStepActivity(ctx: ChatActivityContext) {
         at: ctx.now(),
       };
       await budget.reserve(call);
+      const span = new LlmCallSpan(
+        { model: args.template.model, maxOutputTokens: args.maxOutputTokens, appId: args.appId, chatId: args.chatId, turnId: args.turnId, step: args.step, attempt },
+        ctx.deps.priceBook,
+      );
+      let failure: unknown;
       try {
         const stream = await ctx.deps.llm.chat.completions.create(
           {
@@ -83,10 +89,12 @@ export function llmStepActivity(ctx: ChatActivityContext) {
           startedAt,
         );
       } catch (error) {
+        failure = error;
         // A cancelled turn (interrupt, rollback) ends here with Temporal's cancellation, not an LLM error.
         if (activity.cancellationSignal.aborted) throw activity.cancellationSignal.reason;
         throw toLlmFailure(error);
       } finally {
+        span.end(completion, failure, ctx.now());
         await Promise.allSettled(published);
         await budget.settle(call, completion?.usage, completion?.model || args.template.model);
       }
