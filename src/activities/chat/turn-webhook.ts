@@ -43,12 +43,12 @@ export function chatTurnEvent(args: FinishTurnArgs): WebhookDeliveryInput {
 /** Starts the turn's webhook delivery when asked and the app has a webhook; idempotent. */
 export async function notifyTurnEnded(deps: { mongo: MongoStores; temporal?: Client | undefined }, args: FinishTurnArgs): Promise<void> {
   if (!args.notify) return;
+  if ((await new PackStore(deps.mongo, args.appId).getSettings())?.webhook === undefined) return;
   if (!deps.temporal) {
     // A worker built without a client (benchmarks, activity tests): failing would stall the chat.
     Context.current().log.warn('a turn asked for its webhook, but this worker has no Temporal client to start the delivery', { turnId: args.turnId });
     return;
   }
-  if ((await new PackStore(deps.mongo, args.appId).getSettings())?.webhook === undefined) return;
   const event = chatTurnEvent(args);
   try {
     await deps.temporal.workflow.start<typeof webhookDelivery>('webhookDelivery', {
