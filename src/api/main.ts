@@ -5,12 +5,14 @@
  */
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
 import { loadConfigOrExit, type Config } from '../config';
 import { readOrCreateSecret } from '../dev/dev-secrets';
 import { pseudonymizer } from '../activities/analytics/pseudonym';
 import { openClickHouse } from '../stores/clickhouse';
-import { defaultStorageResolver, MongoStores } from '../stores/mongo';
+import { DataPlanes } from '../stores/data-planes';
+import { MongoStores } from '../stores/mongo';
+import { createLogger } from '../telemetry/logging';
+import { startTracing } from '../telemetry/tracing';
 import { openRedis } from '../stores/redis';
 import { createApiRuntime } from './build-runtime';
 import { dependencyProbes } from './dependency-probes';
@@ -27,9 +29,11 @@ function required(config: Config, name: 'TEMPORAL_ADDRESS' | 'MONGODB_URI' | 'RE
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const log = pino({ level: config.LOG_LEVEL, base: { service: 'tessera-api', pid: process.pid } });
+  const log = createLogger({ level: config.LOG_LEVEL, base: { service: 'tessera-api', pid: process.pid } });
+  const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: 'tessera-api' });
   const temporalAddress = required(config, 'TEMPORAL_ADDRESS');
-  const mongo = new MongoStores(defaultStorageResolver({ uri: required(config, 'MONGODB_URI'), db: config.MONGODB_DB }));
+  const planes = new DataPlanes({ uri: required(config, 'MONGODB_URI'), db: config.MONGODB_DB }, config.TESSERA_DATA_PLANES ?? {});
+  const mongo = new MongoStores(planes.resolveStorage);
   const redis = openRedis(required(config, 'REDIS_URL'), { keyPrefix: config.REDIS_KEY_PREFIX });
   const connection = await Connection.connect({ address: temporalAddress });
   const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
@@ -48,9 +52,11 @@ async function main(): Promise<void> {
     logLevel: config.LOG_LEVEL,
     logger: log,
     bodyLimit: config.TESSERA_BODY_LIMIT_BYTES,
+    traceRequests: tracing.enabled,
     probes: dependencyProbes({ temporal: connection, mongo: () => mongo.dbFor('_system'), redis }),
     runtime: createApiRuntime({
-      temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+      temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(tracing.clientInterceptors ? { interceptors: tracing.clientInterceptors } : {}) }),
+      chatTaskQueueFor: (appId) => planes.chatTaskQueue(appId),
       mongo,
       redis,
       secrets: {
@@ -74,6 +80,7 @@ async function main(): Promise<void> {
     await connection.close();
     await mongo.close();
     redis.disconnect();
+    await tracing.shutdown();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

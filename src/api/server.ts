@@ -11,6 +11,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { traceRequests } from '../telemetry/http-tracing';
+import { logRequestOutcomes } from '../telemetry/request-log';
 import { answerClientError, answerFrameworkError, installErrorHandler } from './errors';
 import type { DependencyProbe } from './health';
 import { analyticsRoutes } from './routes/analytics';
@@ -65,6 +66,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     void reply.header('x-request-id', request.id);
   });
   if (deps.traceRequests) traceRequests(app);
+  logRequestOutcomes(app);
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -2,20 +2,20 @@
  * `npm start`: the embedded Tessera stack. Prints where everything is, and stops every child
  * process on Ctrl-C (SIGINT) or SIGTERM.
  */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import pino from 'pino';
+import { Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config';
+import { createLogger, temporalLogger } from '../telemetry/logging';
 import { PortInUseError } from './child-service';
 import { startStack, type RunningStack } from './stack';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const log = pino({ level: config.LOG_LEVEL, base: { service: 'tessera' } });
+  const log = createLogger({ level: config.LOG_LEVEL, base: { service: 'tessera' } });
   // The Temporal SDK logs workflow bundling and every worker state change at INFO: keep it to
   // warnings unless debugging.
   const verbose = config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace';
   Runtime.install({
-    logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN'),
+    logger: temporalLogger(log, verbose ? 'DEBUG' : 'WARN'),
     ...(config.TESSERA_WORKER_METRICS_PORT
       ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${config.TESSERA_WORKER_METRICS_PORT}` } } } }
       : {}),

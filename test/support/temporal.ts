@@ -39,17 +39,17 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
 /** A real Temporal dev server (CLI) with Tessera's search attributes, for crash/restart tests. */
 export async function startDevServer(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  return TestWorkflowEnvironment.createLocal({
+  return startingAgain(() => TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: services().temporalCliPath },
       ip: '127.0.0.1',
       searchAttributes: Object.values(SA),
       extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true', ...DEV_SERVER_FAIRNESS_ARGS, '--headless'],
     },
-  });
+  }));
 }
 
-/** The SDK gives the Java test server 5 s to answer; on a machine whose load is far above its
+/** The SDK gives an ephemeral server (the Java test server, the dev server) 5 s to answer; on a machine whose load is far above its
  * cores (other suites beside this one) the JVM can take longer. Try again, a few times. */
 async function startingAgain<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
