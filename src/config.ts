@@ -41,6 +41,34 @@ const commaList = z
       .filter((item) => item !== ''),
   );
 
+const mongoDbName = z.string().regex(/^[A-Za-z0-9_-]{1,38}$/, 'must be 1-38 letters, digits, _ or -');
+
+/** `TESSERA_DATA_PLANES`: apps moved to a data plane of their own (JSON, keyed by app id). */
+const dataPlanes = z
+  .string()
+  .transform((value, ctx) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(
+      z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'keys must be app ids'),
+      z
+        .object({
+          /** Default: `MONGODB_URI` (a database of its own on the shared server). */
+          mongodb_uri: urlWithScheme(['mongodb', 'mongodb+srv']).optional(),
+          mongodb_db: mongoDbName,
+          /** Default: `tessera-chat-<app id>`. */
+          task_queue: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be letters, digits, . _ -').optional(),
+        })
+        .strict(),
+    ),
+  );
+
 export const configSchema = z.object({
   TEMPORAL_ADDRESS: optional(hostPort),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -86,6 +114,10 @@ export const configSchema = z.object({
   /** Chat worker processes beside the launcher's own (0: the chat worker runs in the launcher). */
   TESSERA_WORKER_PROCESSES: z.coerce.number().int().min(0).max(32).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** OTLP/HTTP endpoint traces are exported to (`http://collector:4318`); unset: no tracing at all. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional(urlWithScheme(['http', 'https'])),
+  /** Dedicated data planes: `{"<app id>": {"mongodb_db": "...", "mongodb_uri"?: "...", "task_queue"?: "..."}}`. */
+  TESSERA_DATA_PLANES: optional(dataPlanes),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

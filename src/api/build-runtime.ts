@@ -31,6 +31,8 @@ export interface ApiRuntimeOptions {
   publicUrl: string;
   /** Task queue of chat sessions (tests use their own). */
   chatTaskQueue?: string;
+  /** An app's own chat task queue (dedicated data planes); undefined: the shared one. */
+  chatTaskQueueFor?: (appId: string) => string | undefined;
   now?: () => Date;
   analytics?: AnalyticsRuntime;
 }
@@ -46,7 +48,7 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
     redis: options.redis,
     apps: new AppRegistry(options.mongo, options.redis),
     admission: new Admission(options.redis),
-    chats: new ChatClient(options.temporal, options.chatTaskQueue ? { taskQueue: options.chatTaskQueue } : {}),
+    chats: new ChatClient(options.temporal, queueOptions(options)),
     audit: new AuditRepository(options.mongo),
     runtimeTokens: new RuntimeTokens(options.secrets.jwtSecret, now),
     actorTokens: new ActorTokenVerifier(),
@@ -59,9 +61,16 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
       return template;
     },
     packs,
-    packRuns: new PackClient(options.temporal, options.chatTaskQueue ? { taskQueue: options.chatTaskQueue } : {}),
+    packRuns: new PackClient(options.temporal, queueOptions(options)),
     publicUrl: options.publicUrl,
     now,
     ...(options.analytics ? { analytics: options.analytics } : {}),
+  };
+}
+
+function queueOptions(options: ApiRuntimeOptions): { taskQueue?: string; taskQueueFor?: (appId: string) => string | undefined } {
+  return {
+    ...(options.chatTaskQueue ? { taskQueue: options.chatTaskQueue } : {}),
+    ...(options.chatTaskQueueFor ? { taskQueueFor: options.chatTaskQueueFor } : {}),
   };
 }

@@ -48,6 +48,8 @@ export interface SendChatMessage extends ChatRefInput {
   actor?: ActorContext;
   /** Temporal fairness weight of a chat this message starts (lowered while the ops autopilot throttles the app). */
   fairnessWeight?: number;
+  /** The app's webhook hears when the turn ends (the API sets it for `?wait=false`). */
+  notify?: boolean;
 }
 
 export interface SubmittedTurn {
@@ -73,7 +75,12 @@ export class ChatClient {
 
   constructor(
     private readonly client: Client,
-    private readonly options: { taskQueue?: string; turnsPerRun?: number } = {},
+    private readonly options: {
+      taskQueue?: string;
+      turnsPerRun?: number;
+      /** An app's own task queue (a dedicated data plane); undefined: `taskQueue`. */
+      taskQueueFor?: (appId: string) => string | undefined;
+    } = {},
   ) {}
 
   /** Sends one user message, starting or resuming the chat's workflow, and returns the reply. */
@@ -160,6 +167,7 @@ export class ChatClient {
           ...(message.onBusy ? { onBusy: message.onBusy } : {}),
           template: message.template.name,
           actor: message.actor ?? { actor_id: message.userId, roles: ['user'], app_id: message.appId },
+          ...(message.notify ? { notify: true } : {}),
         },
       ],
     });
@@ -175,7 +183,7 @@ export class ChatClient {
     };
     return {
       workflowId: workflowIds.chat(ref.appId, ref.chatId),
-      taskQueue: this.options.taskQueue ?? TASK_QUEUES.chat,
+      taskQueue: this.options.taskQueueFor?.(ref.appId) ?? this.options.taskQueue ?? TASK_QUEUES.chat,
       args: [input] as [ChatSessionInput],
       // Task-queue fairness (Priority and Fairness): tenants share the queues, and one app's backlog
       // is dispatched in turn with the others' instead of ahead of them. Activities inherit it.

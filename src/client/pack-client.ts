@@ -30,7 +30,7 @@ export class PackClient {
 
   constructor(
     private readonly temporal: Client,
-    options: { taskQueue?: string } = {},
+    private readonly options: { taskQueue?: string; taskQueueFor?: (appId: string) => string | undefined } = {},
   ) {
     this.taskQueue = options.taskQueue ?? TASK_QUEUES.chat;
   }
@@ -53,7 +53,8 @@ export class PackClient {
 
   async start(run: StartPackRun): Promise<WorkflowHandle<typeof packRun>> {
     return this.temporal.workflow.start<typeof packRun>('packRun', {
-      taskQueue: this.taskQueue,
+      // Steps are children on the parent's queue: a dedicated plane's run stays on its queue.
+      taskQueue: this.options.taskQueueFor?.(run.appId) ?? this.taskQueue,
       workflowId: workflowIds.pack(run.appId, run.runId),
       args: [PackClient.buildInput(run)],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

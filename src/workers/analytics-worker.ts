@@ -2,7 +2,7 @@
  * The `tessera-analytics` worker: ETL, aggregation, retention. Its activities touch ClickHouse,
  * which in the embedded stack is chDB bound to the launcher process, so it runs there.
  */
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAnalyticsActivities, type AnalyticsDeps } from '../activities/analytics';
 import { TASK_QUEUES } from '../workflows/contract';
 import type { RunningWorkers } from './start-workers';
@@ -13,10 +13,13 @@ export interface AnalyticsWorkerOptions {
   deps: AnalyticsDeps;
   workflowBundle: { code: string } | { codePath: string };
   taskQueue?: string;
+  /** Added to the worker (tracing's interceptors and sink). */
+  extra?: Pick<WorkerOptions, 'interceptors' | 'sinks'>;
 }
 
 export async function startAnalyticsWorker(opts: AnalyticsWorkerOptions): Promise<RunningWorkers> {
   const worker = await Worker.create({
+    ...opts.extra,
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUES.analytics,

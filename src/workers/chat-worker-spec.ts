@@ -4,11 +4,14 @@
  * handed to worker processes over IPC (never on the command line: it may carry an API key).
  */
 import { readFile } from 'node:fs/promises';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createChatActivities } from '../activities/chat';
 import { createPackActivities } from '../activities/packs';
-import { defaultStorageResolver, MongoStores } from '../stores/mongo';
+import { DataPlanes, type DataPlaneSetting } from '../stores/data-planes';
+import { MongoStores } from '../stores/mongo';
+import { startTracing } from '../telemetry/tracing';
 import { openRedis } from '../stores/redis';
 import { loadPriceBook } from './price-book';
 import { workflowsEntry } from './start-workers';
@@ -27,11 +30,16 @@ export interface ChatWorkerSpec {
   httpAllowlist: string[];
   /** A file holding the bundled workflow code; without it the worker bundles its own. */
   workflowBundleFile?: string;
+  /** Apps with a data plane of their own (`TESSERA_DATA_PLANES`): their databases. */
+  dataPlanes?: Record<string, DataPlaneSetting>;
+  /** OTLP endpoint to export traces to; unset: no tracing (the bundle file must then hold no tracing interceptors). */
+  otlpEndpoint?: string;
 }
 
 /** Runs the chat worker until `signal` aborts; resolves once it has shut down. */
 export async function runChatWorker(spec: ChatWorkerSpec, signal: AbortSignal, onReady: () => void): Promise<void> {
-  const mongo = new MongoStores(defaultStorageResolver({ uri: spec.mongoUri, db: spec.mongoDb }));
+  const mongo = new MongoStores(new DataPlanes({ uri: spec.mongoUri, db: spec.mongoDb }, spec.dataPlanes).resolveStorage);
+  const tracing = startTracing({ endpoint: spec.otlpEndpoint, serviceName: 'tessera-worker' });
   const redis = openRedis(spec.redisUrl, spec.redisKeyPrefix !== undefined ? { keyPrefix: spec.redisKeyPrefix } : {});
   const connection = await NativeConnection.connect({ address: spec.temporalAddress });
   try {
@@ -42,12 +50,14 @@ export async function runChatWorker(spec: ChatWorkerSpec, signal: AbortSignal, o
         llm: new OpenAI({ apiKey: spec.llm.apiKey ?? 'unset', baseURL: spec.llm.baseUrl, maxRetries: 0 }),
         priceBook: loadPriceBook(spec.pricingFile),
         httpAllowlist: spec.httpAllowlist,
+        temporal: new Client({ connection, namespace: spec.namespace }),
       }),
       // Pack runs and their steps share the chat queue (DESIGN §3).
       ...createPackActivities({ mongo, redis }),
     };
     const worker = await Worker.create({
       ...CHAT_WORKER_TUNING,
+      ...tracing.workerOptions(spec.workflowBundleFile ? 'prebuilt' : 'source'),
       connection,
       namespace: spec.namespace,
       taskQueue: spec.taskQueue,
@@ -67,6 +77,6 @@ export async function runChatWorker(spec: ChatWorkerSpec, signal: AbortSignal, o
     await running;
   } finally {
     await connection.close();
-    await Promise.allSettled([mongo.close(), redis.quit()]);
+    await Promise.allSettled([mongo.close(), redis.quit(), tracing.shutdown()]);
   }
 }

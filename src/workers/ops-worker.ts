@@ -5,7 +5,7 @@
  * backstop should the loop ever stop.
  */
 import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createOpsActivities, type OpsActivityDeps } from '../activities/ops';
 import { SA, TASK_QUEUES } from '../workflows/contract';
 import { OPS_IDS } from '../workflows/ops-contract';
@@ -17,10 +17,13 @@ export interface OpsWorkerOptions {
   namespace: string;
   deps: OpsActivityDeps;
   workflowBundle: { code: string } | { codePath: string };
+  /** Added to the worker (tracing's interceptors and sink). */
+  extra?: Pick<WorkerOptions, 'interceptors' | 'sinks'>;
 }
 
 export async function startOpsWorker(opts: OpsWorkerOptions): Promise<RunningWorkers> {
   const worker = await Worker.create({
+    ...opts.extra,
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.deps.taskQueue,

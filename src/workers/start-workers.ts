@@ -20,20 +20,29 @@ export interface WorkerOptions {
   activities: object;
   /** Defaults to the compiled-in workflow index; tests may pass a prebuilt bundle instead. */
   workflowBundle?: { code: string };
+  /** Dedicated data planes' chat queues: each gets a chat worker of its own. */
+  dedicatedTaskQueues?: string[];
+  /** Added to every worker (tracing's interceptors and sink). */
+  extra?: Pick<WorkerOptionsOf, 'interceptors' | 'sinks'>;
 }
 
+type WorkerOptionsOf = Parameters<typeof Worker.create>[0];
+
 export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
-  const chat = await Worker.create({
-    ...CHAT_WORKER_TUNING,
-    connection: opts.connection,
-    namespace: opts.namespace,
-    taskQueue: TASK_QUEUES.chat,
-    ...(opts.workflowBundle
-      ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: workflowsEntry() }),
-    activities: opts.activities,
-  });
-  const workers = [chat];
+  const chatWorker = (taskQueue: string) =>
+    Worker.create({
+      ...CHAT_WORKER_TUNING,
+      ...opts.extra,
+      connection: opts.connection,
+      namespace: opts.namespace,
+      taskQueue,
+      ...(opts.workflowBundle
+        ? { workflowBundle: opts.workflowBundle }
+        : { workflowsPath: workflowsEntry() }),
+      activities: opts.activities,
+    });
+  const workers = [await chatWorker(TASK_QUEUES.chat)];
+  for (const taskQueue of opts.dedicatedTaskQueues ?? []) workers.push(await chatWorker(taskQueue));
   const done = Promise.all(workers.map((worker) => worker.run())).then(() => undefined);
   return {
     done,

@@ -32,13 +32,24 @@ export function workflowBundleKey(srcDir: string, lockFile: string): string {
 }
 
 /** The bundle's code, and the cache file that holds it (worker processes read it from there). */
-export async function loadWorkflowBundle(cacheDir: string, logger?: Logger): Promise<{ code: string; file: string }> {
+/** `interceptorModules`: workflow interceptor modules to bundle (tracing's, when it is on); they
+ * are part of the cache key, so a traced and an untraced start do not share a bundle. */
+export async function loadWorkflowBundle(
+  cacheDir: string,
+  logger?: Logger,
+  interceptorModules: string[] = [],
+): Promise<{ code: string; file: string }> {
   const srcDir = path.resolve(__dirname, '..');
-  const key = workflowBundleKey(srcDir, path.resolve(srcDir, '..', 'package-lock.json'));
+  let key = workflowBundleKey(srcDir, path.resolve(srcDir, '..', 'package-lock.json'));
+  if (interceptorModules.length > 0) key += `-${createHash('sha256').update(interceptorModules.join('\0')).digest('hex').slice(0, 8)}`;
   const file = path.join(cacheDir, `workflow-bundle-${key}.js`);
   if (fs.existsSync(file)) return { code: fs.readFileSync(file, 'utf8'), file };
 
-  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsEntry(), ...(logger ? { logger } : {}) });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: workflowsEntry(),
+    ...(interceptorModules.length > 0 ? { workflowInterceptorModules: interceptorModules } : {}),
+    ...(logger ? { logger } : {}),
+  });
   fs.mkdirSync(cacheDir, { recursive: true });
   for (const stale of fs.readdirSync(cacheDir).filter((name) => name.startsWith('workflow-bundle-'))) {
     fs.rmSync(path.join(cacheDir, stale), { force: true });
