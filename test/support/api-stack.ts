@@ -110,11 +110,22 @@ export async function startApiStack(options: ApiStackOptions = {}): Promise<ApiS
       return ((await response.json()) as { api_key: string }).api_key;
     },
     async close() {
-      await api.close();
+      await reportSlow('API close', api.close());
       if (worker?.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await kit.close();
-      if (ownEnv) await env.teardown();
+      await reportSlow('worker shutdown', running ?? Promise.resolve());
+      await reportSlow('kit close', kit.close());
+      if (ownEnv) await reportSlow('dev server teardown', env.teardown());
     },
   };
+}
+
+/** Says which teardown step is slow (a hung close otherwise only shows as a hook timeout). */
+async function reportSlow<T>(step: string, promise: Promise<T>): Promise<T> {
+  const started = Date.now();
+  const timer = setInterval(() => console.warn(`api-stack: ${step} still running after ${Math.round((Date.now() - started) / 1000)} s`), 10_000);
+  try {
+    return await promise;
+  } finally {
+    clearInterval(timer);
+  }
 }
