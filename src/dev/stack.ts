@@ -218,6 +218,7 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
       pseudonymize,
       priceBook: loadPriceBook(config.TESSERA_PRICING_FILE),
       archive: localDirSink(config.TESSERA_ARCHIVE_DIR ?? path.join(dataDir, 'archive')),
+      temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     },
   });
   teardown.add('analytics worker', () => analyticsWorker.shutdown());

@@ -30,6 +30,8 @@ export interface HourlyEtlResult {
   apps: number;
   usage_rows: number;
   audit_rows: number;
+  /** Closed runs of the window from Temporal visibility. */
+  workflow_runs: number;
 }
 
 /** How far back the fresh ETL looks each minute (late writes inside it are caught again). */
@@ -71,5 +73,6 @@ async function collect(from: string, to: string, input: HourlyEtlInput): Promise
     result: await scans.etlWindow({ ...job, from, to, mode, ...(input.priceTableVersion ? { priceTableVersion: input.priceTableVersion } : {}) }),
   }));
   const rows = (source: string) => results.filter((r) => r.source === source).reduce((sum, r) => sum + r.result.rows, 0);
-  return { from, to, apps: apps.length, usage_rows: rows('usage'), audit_rows: rows('audit') };
+  const runs = mode === 'etl' ? (await scans.etlWorkflowRuns({ from, to })).rows : 0;
+  return { from, to, apps: apps.length, usage_rows: rows('usage'), audit_rows: rows('audit'), workflow_runs: runs };
 }

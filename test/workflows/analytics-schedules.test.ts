@@ -44,6 +44,7 @@ beforeAll(async () => {
       pseudonymize: pseudonymizer('schedule-test-key-0123456789'),
       priceBook: buildPriceBook(),
       archive: localDirSink(`${services().runDir}/${uniqueName('sched-archive')}`),
+      temporal: env.client,
     }),
   });
   running = worker.run();
@@ -99,6 +100,20 @@ it('a backfill of the hourly Schedule runs at :05 and collects the hour before e
   const ten = (await resultOf(workflowIds.etl('2026-03-01T10:00:00.000Z'))) as { from: string; usage_rows: number };
   expect([nine.from, nine.usage_rows, ten.from, ten.usage_rows]).toEqual(['2026-03-01T09:00:00.000Z', 30, '2026-03-01T10:00:00.000Z', 30]);
   expect(await scalar(ch, "SELECT count() FROM tessera.usage_events FINAL WHERE app_id = 'sched-app'")).toBe(60);
+});
+
+it('collects closed runs from Temporal visibility into workflow_runs', async () => {
+  const to = new Date(Date.now() + 60_000).toISOString();
+  const from = new Date(Date.now() - 3_600_000).toISOString();
+  for (;;) {
+    // Visibility is eventually consistent: collect again until the backfilled runs are listed.
+    await createAnalyticsActivities({ mongo, clickhouse: ch, pseudonymize: pseudonymizer('schedule-test-key-0123456789'), priceBook: buildPriceBook(), archive: localDirSink(services().runDir), temporal: env.client }).etlWorkflowRuns({ from, to });
+    const children = await scalar(ch, "SELECT count() FROM tessera.workflow_runs FINAL WHERE workflow_type = 'hourlyEtl' AND status = 'COMPLETED' AND workflow_id LIKE 'etl:2026-03-01T%'");
+    if (children >= 2) break;
+    await sleep(300);
+  }
+  const dupes = await scalar(ch, 'SELECT count() - uniqExact(event_id) FROM tessera.workflow_runs');
+  expect(dupes).toBe(0);
 });
 
 it('the fresh Schedule fires when triggered', async () => {

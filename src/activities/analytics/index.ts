@@ -6,6 +6,7 @@ import { aggregateDay } from './aggregate';
 import type { AnalyticsDeps } from './deps';
 import { etlWindow, listEtlApps, type EtlWindowInput } from './etl';
 import { listRetentionApps, retainApp, type RetainAppInput } from './retention';
+import { etlWorkflowRuns } from './workflow-runs';
 
 export type { AnalyticsDeps } from './deps';
 export type { EtlWindowInput, EtlWindowResult, EtlMode, EtlSource } from './etl';
@@ -17,6 +18,7 @@ export function createAnalyticsActivities(deps: AnalyticsDeps) {
     listEtlApps: () => listEtlApps(deps),
     etlWindow: (input: EtlWindowInput) => etlWindow(deps, input),
     aggregateDay: (day: string) => aggregateDay(deps, day),
+    etlWorkflowRuns: (window: { from: string; to: string }) => etlWorkflowRuns(deps, window),
     listRetentionApps: () => listRetentionApps(deps),
     retainApp: (input: RetainAppInput) => retainApp(deps, input),
   };

@@ -199,4 +199,9 @@ export const clickHouseMigrations: ClickHouseMigration[] = [
       ORDER BY (day, run_id)`,
     ],
   },
+  {
+    version: 6,
+    name: 'workflow_runs_insert_dedup',
+    statements: (t) => [`ALTER TABLE ${t('workflow_runs')} MODIFY SETTING non_replicated_deduplication_window = 1000`],
+  },
 ];
