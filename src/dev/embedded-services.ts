@@ -56,6 +56,8 @@ export async function startTemporalDevServer(opts: {
   /** Prometheus `/metrics` port (the server's own counters, e.g. persistence requests); random if absent. */
   metricsPort?: number;
   namespace: string;
+  /** Priority and Fairness (default on); the fairness benchmark measures without it too. */
+  fairness?: boolean;
 }): Promise<ChildService> {
   assertTool(opts.binary, 'Temporal CLI');
   const { uiPort } = opts;
@@ -83,7 +85,7 @@ export async function startTemporalDevServer(opts: {
     'frontend.enableExecuteMultiOperation=true',
     '--dynamic-config-value',
     'frontend.enableUpdateWorkflowExecution=true',
-    ...DEV_SERVER_FAIRNESS_ARGS,
+    ...(opts.fairness === false ? [] : DEV_SERVER_FAIRNESS_ARGS),
     ...SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
   ];
   return startChildService({

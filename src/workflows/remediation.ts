@@ -61,7 +61,10 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       changes: { alerts, ...changes },
     });
   };
+  // Alerts counted when the last action was taken: more since then means the condition persists.
+  let alertsAtAction = 0;
   const act = async (action: OpsAction, kind: 'applied' | 'escalated' = 'applied') => {
+    alertsAtAction = alerts;
     const result = await ops.applyAction({
       appId,
       incidentId: id,
@@ -77,6 +80,8 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     await record(kind, { action, detail: result.detail }, { status });
   };
 
+  // An automatic action is applied first: mitigation does not wait for the explanation.
+  if (plan.autonomy === 'automatic') await act(plan.action);
   const explanation = await explain.explainIncident({ appId, incidentId: id, finding: input.finding, plan, allowed: allowedList(plan) });
 
   if (plan.autonomy === 'shadow') {
@@ -86,9 +91,9 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   }
 
   if (plan.autonomy === 'approval') {
+    await ops.notifyIncident({ appId, incidentId: id, rule: input.rule, kind: 'approval_requested', summary: explanation.summary });
     status = 'awaiting_approval';
     await record('proposed', { action: plan.action, detail: explanation.summary }, { status });
-    await ops.notifyIncident({ appId, incidentId: id, rule: input.rule, kind: 'approval_requested', summary: explanation.summary });
     const answered = await condition(() => decision !== undefined, plan.approval_timeout_seconds * 1000);
     if (answered && decision?.kind === 'rejected') {
       await record('rejected', { actor: decision.by.actor, ...(decision.by.note ? { detail: decision.by.note } : {}) }, { decision: 'rejected' });
@@ -104,15 +109,12 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
         await ops.notifyIncident({ appId, incidentId: id, rule: input.rule, kind: 'approval_timed_out', summary: `no answer in ${plan.approval_timeout_seconds}s: ${plan.fallback_action} applied` });
       }
     }
-  } else {
-    await act(plan.action);
   }
 
   // Hold the actions for their TTL; a condition that persisted through it escalates.
   for (;;) {
-    const alertsBefore = alerts;
     await sleep(plan.ttl_seconds * 1000);
-    if (alerts === alertsBefore || escalations >= plan.max_escalations) break;
+    if (alerts === alertsAtAction || escalations >= plan.max_escalations) break;
     escalations++;
     await act(plan.escalation_action, 'escalated');
     if (plan.escalation_action !== 'notify') {

@@ -81,7 +81,7 @@ describe('remediation', () => {
       expect(result).toMatchObject({ status: 'resolved', applied: ['throttle'], escalations: 0 });
       expect(await controls().state('auto')).toEqual({ paused: false });
       const doc = await incident('auto', result);
-      expect(kinds(doc)).toEqual(['opened', 'explained', 'applied', 'reverted', 'resolved']);
+      expect(kinds(doc)).toEqual(['opened', 'applied', 'explained', 'reverted', 'resolved']);
       expect(doc).toMatchObject({ status: 'resolved', summary_source: 'plain', plan: { autonomy: 'automatic', promoted: false } });
       expect(doc.closed_at).toBeInstanceOf(Date);
     });
@@ -147,7 +147,7 @@ describe('remediation', () => {
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'resolved', applied: ['throttle', 'pause'], escalations: 1 });
       const doc = await incident('esc', result);
-      expect(kinds(doc)).toEqual(['opened', 'explained', 'applied', 'escalated', 'reverted', 'reverted', 'resolved']);
+      expect(kinds(doc)).toEqual(['opened', 'applied', 'explained', 'escalated', 'reverted', 'reverted', 'resolved']);
       expect(await controls().state('esc')).toEqual({ paused: false });
       expect(kit.notices.some((n) => n.app_id === 'esc' && n.kind === 'escalated')).toBe(true);
     });
@@ -178,7 +178,7 @@ describe('remediation', () => {
       const result = await handle.result();
       const doc = await incident('prm', result);
       expect(doc.plan).toMatchObject({ autonomy: 'automatic', promoted: true });
-      expect(kinds(doc)).toEqual(['opened', 'explained', 'applied', 'reverted', 'resolved']);
+      expect(kinds(doc)).toEqual(['opened', 'applied', 'explained', 'reverted', 'resolved']);
       expect(doc.steps[0]?.detail).toMatch(/promoted/);
     });
   });
