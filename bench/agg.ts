@@ -60,10 +60,12 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       let start = performance.now();
       const result = await ch.client.query({
+        // A real scan: without these settings ClickHouse answers from part metadata in ≈ 10 ms.
         query: `SELECT count() AS n FROM ${ch.table('usage_events')}
-          WHERE ts >= toDateTime64({from:String}, 3, 'UTC') AND ts < toDateTime64({from:String}, 3, 'UTC') + INTERVAL 1 DAY`,
-        query_params: { from: `${DAY} 00:00:00` },
+          WHERE toDate(ts) = toDate({from:String})`,
+        query_params: { from: DAY },
         format: 'JSONEachRow',
+        clickhouse_settings: { optimize_trivial_count_query: 0, optimize_use_implicit_projections: 0 },
       });
       counted = Number((await result.json<{ n: number }>())[0]?.n);
       bare.push(performance.now() - start);
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
     const aggMs = median(agg);
     const ratio = aggMs / bareMs;
     printTable(`daily aggregation, ${EVENTS.toLocaleString('en')} events of one day (median of ${ROUNDS})`, [
-      ['bare count() scan of the day', `${bareMs.toFixed(0)} ms`],
+      ['bare count() scan of the day (reads ts)', `${bareMs.toFixed(0)} ms`],
       ['aggregateDay (FINAL, rollups, run record)', `${aggMs.toFixed(0)} ms`],
       ['aggregation / count() (target ≤ 5×)', `${ratio.toFixed(2)}× ${ratio <= 5 ? 'met' : 'MISSED'}`],
     ]);
