@@ -16,8 +16,12 @@ const workflowImports = {
   meta: { type: 'problem', schema: [], messages: { bad: '{{why}}' } },
   create(context) {
     const file = context.filename;
+    // The tracing interceptors module (bundled only when tracing is on) may use OpenTelemetry's API
+    // and Temporal's OpenTelemetry workflow interceptors, which are made for the workflow sandbox.
+    const tracingModule = inside(file, 'src/workflows/tracing-interceptors.ts');
     const check = (node, source, typeOnly) => {
       if (source === '@temporalio/workflow' || source === '@temporalio/common') return;
+      if (tracingModule && (source === '@opentelemetry/api' || source === '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')) return;
       if (!source.startsWith('.')) {
         context.report({ node, messageId: 'bad', data: { why: `workflow code may not import '${source}'` } });
         return;

@@ -11,6 +11,8 @@
  * The workflow interceptors only add headers and sink calls, never commands: turning tracing on or
  * off does not change a workflow's history, and old histories replay either way.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
@@ -45,8 +47,11 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-/** The workflow-side interceptors of `@temporalio/interceptors-opentelemetry`, bundled with the workflows. */
-export const OTEL_WORKFLOW_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+/** The workflow-side interceptors (Temporal's OpenTelemetry ones, turns in their request's trace), bundled with the workflows. */
+export const OTEL_WORKFLOW_INTERCEPTORS = (() => {
+  const base = path.join(__dirname, '..', 'workflows', 'tracing-interceptors');
+  return ['.ts', '.js'].map((extension) => base + extension).find((file) => fs.existsSync(file)) ?? `${base}.js`;
+})();
 
 const DISABLED: Tracing = {
   enabled: false,
