@@ -5,6 +5,11 @@
  * each. Turns go through the HTTP API (app key), as an app's backend sends them, on the embedded
  * services; the counts feed the model in docs/scaling.md.
  *
+ * A last phase sends turns to 50 chats at once and reads the chat worker's own metrics (the
+ * runtime's Prometheus exporter): how low its task slots went, sticky-cache hits, misses and
+ * evictions, and how long tasks waited for a poller — what would say that a worker setting
+ * (slots, sticky cache, pollers; `src/workers/tuning.ts`) is the limit.
+ *
  *   npm run bench:turn-cost [-- --turns N]
  */
 import fs from 'node:fs';
@@ -26,7 +31,8 @@ import { workflowsEntry } from '../src/workers/start-workers';
 import { CHAT_WORKER_TUNING } from '../src/workers/tuning';
 import { workflowIds } from '../src/workflows/contract';
 import { startBenchStack } from './support/bench-stack';
-import { countMongoCommands, diff, monitorRedis, temporalServerCounts, type Counts } from './support/op-counts';
+import { countMongoCommands, diff, monitorRedis, prometheusCounts, temporalServerCounts, type Counts } from './support/op-counts';
+import { freePort } from '../src/dev/child-service';
 import { installQuietRuntime } from './support/runtime-log';
 
 const root = path.resolve(__dirname, '..');
@@ -35,6 +41,17 @@ const DB = 'tessera_cost';
 const PREFIX = 'cost:';
 const APP = 'costapp';
 const SERVER_METRICS = ['persistence_requests', 'service_requests'];
+const CONCURRENT_CHATS = 50;
+const CONCURRENT_TURNS = 4;
+const WORKER_COUNTERS = [
+  'temporal_sticky_cache_hit',
+  'temporal_sticky_cache_miss',
+  'temporal_sticky_cache_total_forced_eviction',
+  'temporal_workflow_task_schedule_to_start_latency_sum',
+  'temporal_workflow_task_schedule_to_start_latency_count',
+  'temporal_activity_schedule_to_start_latency_sum',
+  'temporal_activity_schedule_to_start_latency_count',
+];
 
 interface Snapshot {
   mongo: Counts;
@@ -50,7 +67,9 @@ async function main(): Promise<void> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-turn-cost-'));
   teardown.add('scratch directory', async () => fs.rmSync(scratch, { recursive: true, force: true }));
   try {
-    installQuietRuntime();
+    const workerMetricsPort = await freePort();
+    installQuietRuntime({ metricsPort: workerMetricsPort });
+    const workerMetricsUrl = `http://127.0.0.1:${workerMetricsPort}/metrics`;
     const stack = await startBenchStack({ toolsDir: path.join(root, '.tools'), scratchDir: scratch, teardown });
     const connection = await Connection.connect({ address: stack.temporalAddress });
     teardown.add('Temporal client', () => connection.close());
@@ -116,7 +135,7 @@ async function main(): Promise<void> {
       if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
       return (await response.json()) as Record<string, unknown>;
     };
-    const appKey = String((await call('POST', '/v1/apps', secrets.adminKey, { app_id: APP, name: APP })).api_key);
+    const appKey = String((await call('POST', '/v1/apps', secrets.adminKey, { app_id: APP, name: APP, tier: 'enterprise' })).api_key);
     const newChat = async () => String((await call('POST', '/v1/sessions', appKey, { template: 'assistant', user_id: 'u1' })).chat_id);
     const send = (chatId: string, i: number) => call('POST', `/v1/chats/${chatId}/messages`, appKey, { content: `question number ${i}: tell me about it` });
 
@@ -146,11 +165,41 @@ async function main(): Promise<void> {
     });
     firstTurn.history = await historyCounts(client, [first]);
 
-    const report = { turns, perTurn: scale(perTurn, turns), firstTurnOfANewChat: firstTurn };
+    const concurrent = await workerLimits(workerMetricsUrl, async () => {
+      const chatIds = await Promise.all(Array.from({ length: CONCURRENT_CHATS }, () => newChat()));
+      await Promise.all(chatIds.map(async (chatId) => {
+        for (let i = 1; i <= CONCURRENT_TURNS; i++) await send(chatId, i);
+      }));
+    });
+
+    const report = { turns, perTurn: scale(perTurn, turns), firstTurnOfANewChat: firstTurn, [`${CONCURRENT_CHATS}ChatsAtOnce`]: concurrent };
     console.log(JSON.stringify(report, null, 2));
   } finally {
     await teardown.run();
   }
+}
+
+/** Runs `work` while sampling the worker's free task slots; the sticky cache and schedule-to-start
+ * counters before and after. */
+async function workerLimits(url: string, work: () => Promise<void>): Promise<Record<string, unknown>> {
+  const before = await prometheusCounts(url, WORKER_COUNTERS, 'task_queue');
+  const fewest: Counts = {};
+  let samples = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      // A sample the busy exporter does not answer is skipped.
+      const slots = await prometheusCounts(url, ['temporal_worker_task_slots_available'], 'worker_type').catch(() => ({}) as Counts);
+      for (const [key, free] of Object.entries(slots)) fewest[key] = Math.min(fewest[key] ?? Number.POSITIVE_INFINITY, free);
+      samples++;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  await work();
+  sampling = false;
+  await sampler;
+  const counters = diff(await prometheusCounts(url, WORKER_COUNTERS, 'task_queue'), before);
+  return { fewestFreeSlots: fewest, samples, counters };
 }
 
 /** Lets work the last turn started (the session going idle, counters, stream trims) land. */

@@ -70,17 +70,22 @@ export async function monitorRedis(url: string): Promise<{ counts: () => Promise
 }
 
 /** Sums of the dev server's Prometheus counters, by metric and `operation` label. */
-export async function temporalServerCounts(metricsUrl: string, metrics: readonly string[]): Promise<Counts> {
+export function temporalServerCounts(metricsUrl: string, metrics: readonly string[]): Promise<Counts> {
+  return prometheusCounts(metricsUrl, metrics, 'operation');
+}
+
+/** Sums of Prometheus samples (counters, gauges, histogram `_sum`/`_count`) by metric and one label. */
+export async function prometheusCounts(metricsUrl: string, metrics: readonly string[], label: string): Promise<Counts> {
   const text = await (await fetch(metricsUrl)).text();
   const out: Counts = {};
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue;
-    const match = /^(\w+)\{([^}]*)\} ([0-9.e+-]+)$/.exec(line);
+    const match = /^(\w+)(?:\{([^}]*)\})? ([0-9.e+-]+)$/.exec(line);
     if (!match) continue;
     const [, name, labels, value] = match;
     if (!name || !metrics.includes(name)) continue;
-    const operation = /operation="([^"]*)"/.exec(labels ?? '')?.[1] ?? '';
-    const key = `${name} ${operation}`;
+    const which = new RegExp(`${label}="([^"]*)"`).exec(labels ?? '')?.[1] ?? '';
+    const key = which ? `${name} ${which}` : name;
     out[key] = (out[key] ?? 0) + Number(value);
   }
   return out;

@@ -13,7 +13,8 @@ export interface RuntimeLog {
   lateLocalActivities: number;
 }
 
-export function installQuietRuntime(): RuntimeLog {
+/** `metricsPort`: also serve the worker runtime's own metrics (slots, sticky cache) in Prometheus format. */
+export function installQuietRuntime(opts: { metricsPort?: number } = {}): RuntimeLog {
   const log: RuntimeLog = { lateLocalActivities: 0 };
   const write = (entry: LogEntry) => {
     if (entry.message.includes('untracked local activity')) {
@@ -24,7 +25,10 @@ export function installQuietRuntime(): RuntimeLog {
   };
   Runtime.install({
     logger: new DefaultLogger('WARN', write),
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(opts.metricsPort ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${opts.metricsPort}` } } } : {}),
+    },
     shutdownSignals: [],
   });
   return log;
