@@ -48,10 +48,29 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   });
   setHandler(remediationStatusQuery, () => ({ ...(incidentId ? { incidentId } : {}), status, alerts, escalations, applied: [...applied] }));
 
+  // Alerts counted when the last action was taken: more since then means the condition persists.
+  let alertsAtAction = 0;
+  async function pull(action: OpsAction, plan: PlaybookPlan): Promise<{ detail: string }> {
+    alertsAtAction = alerts;
+    const result = await ops.applyAction({
+      appId,
+      incidentId: `${workflowInfo().workflowId}:${workflowInfo().runId}`,
+      action,
+      ttlSeconds: plan.ttl_seconds,
+      throttleFactor: plan.throttle_factor,
+      ...(typeof input.finding.evidence.pack === 'string' ? { pack: input.finding.evidence.pack } : {}),
+      summary: input.finding.summary,
+      rule: input.rule,
+    });
+    if (result.applied && !applied.includes(action)) applied.push(action);
+    return result;
+  }
+
   const { workflowId, runId } = workflowInfo();
-  const opened = await ops.openIncident({ workflowId, runId, finding: input.finding });
-  incidentId = opened.incidentId;
-  const { plan } = opened;
+  const plan = await ops.planIncident({ finding: input.finding });
+  // An automatic lever is pulled before anything is written: mitigation waits for no bookkeeping.
+  const lever = plan.autonomy === 'automatic' ? await pull(plan.action, plan) : undefined;
+  incidentId = (await ops.openIncident({ workflowId, runId, finding: input.finding, plan })).incidentId;
   const id = incidentId;
   const record = async (kind: IncidentStepKind, extra: { action?: OpsAction; actor?: string; detail?: string } = {}, changes: object = {}) => {
     await ops.recordIncidentStep({
@@ -61,27 +80,13 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       changes: { alerts, ...changes },
     });
   };
-  // Alerts counted when the last action was taken: more since then means the condition persists.
-  let alertsAtAction = 0;
-  const act = async (action: OpsAction, kind: 'applied' | 'escalated' = 'applied') => {
-    alertsAtAction = alerts;
-    const result = await ops.applyAction({
-      appId,
-      incidentId: id,
-      action,
-      ttlSeconds: plan.ttl_seconds,
-      throttleFactor: plan.throttle_factor,
-      ...(typeof input.finding.evidence.pack === 'string' ? { pack: input.finding.evidence.pack } : {}),
-      summary: input.finding.summary,
-      rule: input.rule,
-    });
-    if (result.applied && !applied.includes(action)) applied.push(action);
+  const act = async (action: OpsAction, kind: 'applied' | 'escalated' = 'applied', pulled?: { detail: string }) => {
+    const result = pulled ?? (await pull(action, plan));
     status = 'mitigated';
     await record(kind, { action, detail: result.detail }, { status });
   };
 
-  // An automatic action is applied first: mitigation does not wait for the explanation.
-  if (plan.autonomy === 'automatic') await act(plan.action);
+  if (lever) await act(plan.action, 'applied', lever);
   const explanation = await explain.explainIncident({ appId, incidentId: id, finding: input.finding, plan, allowed: allowedList(plan) });
 
   if (plan.autonomy === 'shadow') {

@@ -15,6 +15,7 @@ export interface OpenIncidentInput {
   workflowId: string;
   runId: string;
   finding: Finding;
+  plan: PlaybookPlan;
 }
 
 export interface RecordStepInput {
@@ -44,14 +45,18 @@ export function incidentActivities(deps: OpsActivityDeps) {
   }
 
   return {
-    async openIncident(input: OpenIncidentInput): Promise<{ incidentId: string; plan: PlaybookPlan }> {
+    /** Reads only: the playbook from the app's policy and the rule's past decisions. */
+    async planIncident(input: { finding: Finding }): Promise<PlaybookPlan> {
       const { finding } = input;
-      const incidentId = `${input.workflowId}:${input.runId}`;
-      const existing = await incidents.get(finding.app_id, incidentId);
-      if (existing) return { incidentId, plan: existing.plan };
       const policy = await policies.effective(finding.app_id);
       const decisions = await incidents.recentDecisions(finding.app_id, finding.rule, policy.promotion_after_approvals ?? 1);
-      const plan = planPlaybook(finding, policy, decisions);
+      return planPlaybook(finding, policy, decisions);
+    },
+
+    async openIncident(input: OpenIncidentInput): Promise<{ incidentId: string }> {
+      const { finding, plan } = input;
+      const incidentId = `${input.workflowId}:${input.runId}`;
+      if (await incidents.get(finding.app_id, incidentId)) return { incidentId };
       const at = now();
       const step: IncidentStep = {
         step_id: 'opened',
@@ -74,7 +79,7 @@ export function incidentActivities(deps: OpsActivityDeps) {
         steps: [step],
       });
       await auditStep(finding.app_id, incidentId, step, 'create');
-      return { incidentId, plan };
+      return { incidentId };
     },
 
     async recordIncidentStep(input: RecordStepInput): Promise<void> {
