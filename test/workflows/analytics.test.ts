@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnalyticsActivities } from '../../src/activities/analytics';
@@ -39,7 +40,16 @@ let worker: Worker;
 let running: Promise<void>;
 const taskQueue = uniqueName('analytics-q');
 const archiveDir = path.join(services().runDir, uniqueName('archive'));
-const histories: { workflowId: string }[] = [];
+const histories: { name: string; workflowId: string }[] = [];
+const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
+const recording = process.env.RECORD_HISTORIES === '1';
+/** Fixed ids (child ids derive from them), so recorded histories replay under their own id. */
+const RECORDED_IDS = {
+  'analytics-hourly-etl': workflowIds.etl('2026-02-01T10:00:00.000Z'),
+  'analytics-hourly-scheduled': 'etl-hourly-recorded',
+  'analytics-daily-aggregation': workflowIds.aggregation('2026-02-01'),
+  'analytics-etl-backfill': workflowIds.etlBackfill('recorded'),
+} as const;
 
 beforeAll(async () => {
   env = await startTimeSkipping();
@@ -87,7 +97,7 @@ describe('hourlyEtl', () => {
       workflowId,
       args: [{ from: '2026-02-01T10:00:00.000Z', to: '2026-02-01T11:00:00.000Z' }],
     });
-    histories.push({ workflowId });
+    histories.push({ name: 'analytics-hourly-etl', workflowId });
     expect(result).toMatchObject({ apps: 3, usage_rows: 60 });
     expect(await usageRows('wf-pro')).toBe(60);
   });
@@ -95,13 +105,13 @@ describe('hourlyEtl', () => {
   it('as its Schedule starts it: collects the hour that closed before the run, as child etl:{hour}', async () => {
     const handle = await env.client.workflow.start<typeof hourlyEtl>('hourlyEtl', {
       taskQueue,
-      workflowId: uniqueName('etl-hourly'),
+      workflowId: RECORDED_IDS['analytics-hourly-scheduled'],
       args: [{ kind: 'hourly' }],
     });
     const started = (await handle.describe()).startTime.getTime();
     const hour = previousHour(started);
     const result = await handle.result();
-    histories.push({ workflowId: handle.workflowId });
+    histories.push({ name: 'analytics-hourly-scheduled', workflowId: handle.workflowId });
     expect(result).toMatchObject({ from: iso(hour.from), to: iso(hour.to) });
     const child = await env.client.workflow.getHandle(workflowIds.etl(iso(hour.from))).describe();
     expect(child.status.name).toBe('COMPLETED');
@@ -129,7 +139,7 @@ describe('dailyAggregation', () => {
 
     const workflowId = workflowIds.aggregation('2026-02-01');
     const result = await env.client.workflow.execute<typeof dailyAggregation>('dailyAggregation', { taskQueue, workflowId, args: [{ day: '2026-02-01' }] });
-    histories.push({ workflowId });
+    histories.push({ name: 'analytics-daily-aggregation', workflowId });
     expect(result.rollup.events).toBe(90 + 48); // wf-pro 10:00-11:30 every minute, wf-free every 30 min
     expect(result.retention).toEqual(
       expect.arrayContaining([
@@ -154,21 +164,46 @@ describe('dailyAggregation', () => {
 describe('etlBackfill', () => {
   it('collects each hour of a range as a child, a few at a time, and rebuilds closed days', async () => {
     await seedUsage(mongo, usageEvents('wf-pro', '2026-02-03T00:00:00Z', '2026-02-03T03:00:00Z', 5));
-    const workflowId = workflowIds.etlBackfill(uniqueName('bf'));
+    const workflowId = RECORDED_IDS['analytics-etl-backfill'];
     const result = await env.client.workflow.execute<typeof etlBackfill>('etlBackfill', {
       taskQueue,
       workflowId,
       args: [{ from: '2026-02-03T00:00:00.000Z', to: '2026-02-03T03:00:00.000Z', mode: 'etl', concurrency: 2 }],
     });
-    histories.push({ workflowId });
+    histories.push({ name: 'analytics-etl-backfill', workflowId });
     expect(result).toMatchObject({ hours: 3, usage_rows: 36, days_reaggregated: ['2026-02-03'] });
   });
 });
 
-it('every history above replays with today\'s workflow code', async () => {
-  expect(histories.length).toBeGreaterThanOrEqual(4);
-  for (const { workflowId } of histories) {
-    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+it("every history above replays with today's workflow code, and so does every recorded one", async () => {
+  expect(histories.length).toBe(4);
+  for (const { name, workflowId } of histories) {
+    const history = await rawHistory(workflowId);
+    // Re-record after an intended, versioned change: RECORD_HISTORIES=1 npx vitest run test/workflows/analytics.test.ts
+    if (recording) fs.writeFileSync(path.join(FIXTURES, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
     await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, workflowId);
   }
+  const recorded = fs.readdirSync(FIXTURES).filter((file) => file.startsWith('analytics-') && file.endsWith('.binpb'));
+  expect(recorded.length).toBeGreaterThanOrEqual(4);
+  for (const file of recorded) {
+    const history = temporal.api.history.v1.History.decode(fs.readFileSync(path.join(FIXTURES, file)));
+    const name = file.replace(/\.binpb$/, '');
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, (RECORDED_IDS as Record<string, string | undefined>)[name] ?? name);
+  }
 });
+
+/** The history as the server sends it (binary protobuf, lossless). */
+async function rawHistory(workflowId: string): Promise<temporal.api.history.v1.History> {
+  const events: temporal.api.history.v1.IHistoryEvent[] = [];
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await env.client.workflowService.getWorkflowExecutionHistory({
+      namespace: env.namespace ?? 'default',
+      execution: { workflowId },
+      ...(nextPageToken ? { nextPageToken } : {}),
+    });
+    events.push(...(page.history?.events ?? []));
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return temporal.api.history.v1.History.create({ events });
+}
