@@ -123,7 +123,8 @@ export async function queryAnalytics(
       cost_nanos: Number(row.cost_nanos),
       billed_cost_nanos: Number(row.billed_cost_nanos),
       unpriced_calls: Number(row.unpriced_calls),
-      energy_wh: Number(row.energy_wh),
+      // Float sums depend on the order of addition: six decimals (µWh) are what the estimate supports.
+      energy_wh: Math.round(Number(row.energy_wh) * 1e6) / 1e6,
       unestimated_calls: Number(row.unestimated_calls),
       latency_ms: triple(row.latency_ms),
       ttft_ms: triple(row.ttft_ms),

@@ -132,6 +132,16 @@ describe('analytics', () => {
     expect(forbidden.status).toBe(403);
   });
 
+  it('documents its routes in the OpenAPI document', async () => {
+    const document = (await (await stack.call('GET', '/v1/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { parameters?: { name: string }[] }>>;
+    };
+    for (const kind of ['cost', 'usage', 'performance']) {
+      expect(document.paths[`/v1/analytics/${kind}`]?.get?.parameters?.map((p) => p.name).sort()).toEqual(['app_id', 'from', 'group_by', 'to']);
+    }
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/v1/ops/etl/backfill', '/v1/ops/reprice', '/v1/apps/{app_id}/users/{user_id}']));
+  });
+
   it('answers 503 in a process without ClickHouse', async () => {
     const analytics = stack.runtime.analytics;
     delete stack.runtime.analytics;
