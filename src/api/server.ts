@@ -18,6 +18,8 @@ import { analyticsRoutes } from './routes/analytics';
 import { appRoutes } from './routes/apps';
 import { chatRoutes } from './routes/chats';
 import { healthRoutes } from './routes/health';
+import { metricsRoutes } from './routes/metrics';
+import { opsRoutes } from './routes/ops';
 import { packRoutes } from './routes/packs';
 import { sessionRoutes } from './routes/sessions';
 import { streamRoutes } from './routes/streams';
@@ -30,6 +32,8 @@ export interface ApiDeps {
   logger?: Logger;
   /** The services behind the v1 routes; without them only health and the API document are served. */
   runtime?: ApiRuntime;
+  /** The Temporal worker runtime's Prometheus exporter, appended to `/metrics`. */
+  workerMetricsUrl?: string;
   /** Largest accepted request body, in bytes. */
   bodyLimit?: number;
   /** A span per request (tracing is on: `OTEL_EXPORTER_OTLP_ENDPOINT`). */
@@ -97,6 +101,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       analyticsRoutes(scope, runtime);
       sessionRoutes(scope, runtime);
       chatRoutes(scope, runtime);
+      opsRoutes(scope, runtime);
+      metricsRoutes(scope, runtime, deps.workerMetricsUrl ? { workerMetricsUrl: deps.workerMetricsUrl } : {});
       streamRoutes(scope, runtime);
       packRoutes(scope, runtime);
     });
