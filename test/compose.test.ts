@@ -1,14 +1,18 @@
 /**
  * temporal-docker-compose.yml cannot be started here (no Docker engine), so this keeps it valid by
  * construction: it parses cleanly, has every service Tessera needs with pinned images, health
- * checks, the published ports the README points at, and the search-attribute setup job.
+ * checks, the published ports the README points at, the search-attribute setup job, the
+ * OpenTelemetry collector, and Tessera's API and worker built from the repo's Dockerfile (which is
+ * checked here too: pinned Node 20 base, non-root, an entry point that exists).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
-const COMPOSE_FILE = path.resolve(__dirname, '..', 'temporal-docker-compose.yml');
+const REPO = path.resolve(__dirname, '..');
+const COMPOSE_FILE = path.join(REPO, 'temporal-docker-compose.yml');
+const DOCKERFILE = path.join(REPO, 'Dockerfile');
 
 interface Service {
   image?: string;
@@ -20,11 +24,14 @@ interface Service {
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[]; interval?: string; timeout?: string; retries?: number; disable?: boolean };
   restart?: string;
+  build?: string | { context?: string; dockerfile?: string };
+  configs?: (string | { source: string; target?: string })[];
 }
 
 interface Compose {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
+  configs?: Record<string, { content?: string; file?: string }>;
   [key: string]: unknown;
 }
 
@@ -33,7 +40,23 @@ const document = parseDocument(text); // duplicate keys are errors with the defa
 const compose = document.toJS() as Compose;
 
 const ONE_SHOT = 'temporal-admin-tools';
-const LONG_RUNNING = ['postgresql', 'temporal', 'temporal-ui', 'mongodb', 'clickhouse', 'redis'];
+/** One-shot job copying a static busybox for the collector's health check (its image has no shell). */
+const PROBE_JOB = 'otel-probe';
+const TESSERA = ['tessera-api', 'tessera-worker'];
+const LONG_RUNNING = ['postgresql', 'temporal', 'temporal-ui', 'mongodb', 'clickhouse', 'redis', 'otel-collector', ...TESSERA];
+/** Where Tessera's containers find the other services (compose service names, container ports). */
+const TESSERA_ADDRESSES = {
+  TEMPORAL_ADDRESS: 'temporal:7233',
+  MONGODB_URI: 'mongodb://mongodb:27017/?replicaSet=rs0&directConnection=true',
+  CLICKHOUSE_URL: 'http://clickhouse:8123',
+  REDIS_URL: 'redis://redis:6379',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318',
+  HOST: '0.0.0.0',
+};
+/** Secrets every API and worker must share: required from the host (`${NAME:?message}`). */
+const REQUIRED_SECRETS = ['TESSERA_ADMIN_KEY', 'TESSERA_JWT_SECRET', 'TESSERA_KEY_PEPPER', 'TESSERA_PSEUDONYM_KEY'];
+/** Optional settings taken from the host with a default (`${NAME:-default}`). */
+const OPTIONAL_FROM_HOST = ['TESSERA_PUBLIC_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'LOG_LEVEL'];
 const SEARCH_ATTRIBUTES = ['TesseraAppId', 'TesseraUserId', 'TesseraTemplate', 'TesseraKind'];
 
 function service(name: string): Service {
@@ -87,6 +110,84 @@ function allStrings(node: unknown): string[] {
   return [];
 }
 
+function environment(name: string): Record<string, string> {
+  const env = service(name).environment ?? {};
+  if (!Array.isArray(env)) return env;
+  return Object.fromEntries(env.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+}
+
+/** The healthcheck test as one string (`CMD` / `CMD-SHELL` dropped). */
+function healthTest(name: string): string {
+  const test = service(name).healthcheck?.test ?? [];
+  return (Array.isArray(test) ? test.slice(1) : [test]).join(' ');
+}
+
+interface DockerInstruction {
+  keyword: string;
+  args: string;
+}
+
+/** A Dockerfile's instructions, continuation lines joined, comments and blank lines dropped. */
+function dockerInstructions(source: string): DockerInstruction[] {
+  const lines = source.split('\n').filter((line) => !/^\s*#/.test(line));
+  return lines
+    .join('\n')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [keyword = '', ...rest] = line.split(/\s+/);
+      return { keyword: keyword.toUpperCase(), args: rest.join(' ') };
+    });
+}
+
+const dockerfileText = fs.existsSync(DOCKERFILE) ? fs.readFileSync(DOCKERFILE, 'utf8') : '';
+const dockerfile = dockerInstructions(dockerfileText);
+
+/** The images of every `FROM`, with `${ARG}` references replaced by the ARG's default. */
+function baseImages(): string[] {
+  const args = new Map<string, string>();
+  const images: string[] = [];
+  for (const { keyword, args: rest } of dockerfile) {
+    if (keyword === 'ARG') {
+      const match = /^([A-Za-z_][A-Za-z0-9_]*)=(\S+)$/.exec(rest);
+      if (match?.[1] && match[2]) args.set(match[1], match[2]);
+    }
+    if (keyword === 'FROM') {
+      const image = rest.replace(/^--platform=\S+\s+/, '').split(/\s+/)[0] ?? '';
+      images.push(image.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_all, name: string) => args.get(name) ?? `<unset ${name}>`));
+    }
+  }
+  return images;
+}
+
+/** Stage names (`FROM … AS name`), which are not base images. */
+function stageNames(): string[] {
+  return dockerfile
+    .filter((instruction) => instruction.keyword === 'FROM')
+    .map((instruction) => / AS (\S+)$/i.exec(instruction.args)?.[1] ?? '')
+    .filter((name) => name !== '');
+}
+
+/** The final stage's instructions. */
+function finalStage(): DockerInstruction[] {
+  const lastFrom = dockerfile.map((instruction) => instruction.keyword).lastIndexOf('FROM');
+  return dockerfile.slice(lastFrom);
+}
+
+/** JSON (exec) form `["a", "b"]` of CMD and friends. */
+function execForm(args: string): string[] {
+  const parsed = JSON.parse(args) as unknown;
+  if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === 'string')) throw new Error(`not exec form: ${args}`);
+  return parsed as string[];
+}
+
+/** The script entry point of a `node [flags] file` command: the first argument naming a .ts or .js file. */
+function entryPoint(command: readonly string[]): string | undefined {
+  return command.find((arg) => /\.(ts|js|mjs|cjs)$/.test(arg) && !arg.startsWith('-'));
+}
+
 describe('temporal-docker-compose.yml', () => {
   it('parses without errors or warnings and has no obsolete version key', () => {
     expect(document.errors).toEqual([]);
@@ -95,7 +196,7 @@ describe('temporal-docker-compose.yml', () => {
   });
 
   it('has every service Tessera needs', () => {
-    expect(Object.keys(compose.services).sort()).toEqual([...LONG_RUNNING, ONE_SHOT].sort());
+    expect(Object.keys(compose.services).sort()).toEqual([...LONG_RUNNING, ONE_SHOT, PROBE_JOB].sort());
   });
 
   it.each(LONG_RUNNING)('%s has a health check with a test, interval, timeout and retries', (name) => {
@@ -114,6 +215,9 @@ describe('temporal-docker-compose.yml', () => {
     ['mongodb', 27017, 27017],
     ['clickhouse', 8123, 8123],
     ['redis', 6379, 6379],
+    ['otel-collector', 4317, 4317],
+    ['otel-collector', 4318, 4318],
+    ['tessera-api', 8080, 8080],
   ])('%s publishes 127.0.0.1:%i', (name, hostPort, containerPort) => {
     expect(publishedPorts(name)).toContainEqual({ hostIp: '127.0.0.1', hostPort, containerPort });
   });
@@ -121,6 +225,11 @@ describe('temporal-docker-compose.yml', () => {
   it('publishes every port on loopback only', () => {
     const ports = Object.keys(compose.services).flatMap(publishedPorts);
     expect(ports.filter((port) => port.hostIp !== '127.0.0.1')).toEqual([]);
+    expect(ports.length).toBeGreaterThan(0);
+  });
+
+  it('does not publish the worker (its API is internal)', () => {
+    expect(publishedPorts('tessera-worker')).toEqual([]);
   });
 
   it('the header tells how to point Tessera at the stack', () => {
@@ -130,7 +239,10 @@ describe('temporal-docker-compose.yml', () => {
       'MONGODB_URI=mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true',
       'CLICKHOUSE_URL=http://127.0.0.1:8123',
       'REDIS_URL=redis://127.0.0.1:6379',
+      'OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318',
       'http://127.0.0.1:8233',
+      'docker compose -f temporal-docker-compose.yml up -d --build',
+      ...REQUIRED_SECRETS,
     ]) {
       expect(header).toContain(line);
     }
@@ -164,7 +276,7 @@ describe('temporal-docker-compose.yml', () => {
     expect(job.healthcheck).toBeUndefined();
   });
 
-  it.each(Object.keys(compose.services))('%s uses an image with an explicit, pinned tag', (name) => {
+  it.each(Object.keys(compose.services).filter((name) => !TESSERA.includes(name)))('%s uses an image with an explicit, pinned tag', (name) => {
     const image = service(name).image ?? '';
     const tag = /:([^/:@]+)(@sha256:[0-9a-f]{64})?$/.exec(image)?.[1];
     expect(tag, `image '${image}'`).toBeDefined();
@@ -179,6 +291,8 @@ describe('temporal-docker-compose.yml', () => {
     expect(service('mongodb').image).toMatch(/^mongo:7(\.|$)/);
     expect(service('clickhouse').image).toMatch(/^clickhouse\/clickhouse-server:25\./);
     expect(service('redis').image).toMatch(/^redis:7(\.|$)/);
+    expect(service('otel-collector').image).toMatch(/^otel\/opentelemetry-collector-contrib:0\.\d+\.\d+$/);
+    expect(service(PROBE_JOB).image).toMatch(/^busybox:\d+\.\d+\.\d+-musl$/); // musl: a static binary
   });
 
   it('declares every named volume a service mounts', () => {
@@ -190,8 +304,174 @@ describe('temporal-docker-compose.yml', () => {
     for (const volume of named) expect(Object.keys(compose.volumes ?? {})).toContain(volume);
   });
 
-  it('escapes every literal $ as $$ so Compose does not interpolate shell variables', () => {
-    const unescaped = allStrings(compose.services).filter((value) => value.replaceAll('$$', '').includes('$'));
+  it('escapes every literal $ as $$; the only interpolations are Tessera settings from the host', () => {
+    const interpolation = new RegExp(
+      `^\\$\\{(?:(?:${REQUIRED_SECRETS.join('|')}):\\?[^}$]+|(?:${OPTIONAL_FROM_HOST.join('|')}):-[^}$]*)\\}$`,
+    );
+    const unescaped = Object.entries(compose.services).flatMap(([name, s]) =>
+      Object.entries(s)
+        .flatMap(([key, value]) =>
+          key === 'environment' && TESSERA.includes(name)
+            ? Object.values(environment(name)).filter((v) => !interpolation.test(v))
+            : allStrings(value),
+        )
+        .filter((value) => value.replaceAll('$$', '').includes('$')),
+    );
     expect(unescaped).toEqual([]);
+    expect(allStrings(compose.configs).filter((value) => value.includes('$'))).toEqual([]);
+  });
+
+  describe('OpenTelemetry collector', () => {
+    const config = parseDocument(compose.configs?.['otel-collector-config']?.content ?? '');
+    const otel = config.toJS() as {
+      extensions?: { health_check?: { endpoint?: string } };
+      receivers?: { otlp?: { protocols?: { grpc?: { endpoint?: string }; http?: { endpoint?: string } } } };
+      service?: { extensions?: string[]; pipelines?: Record<string, { receivers?: string[]; exporters?: string[] }> };
+    } | null;
+
+    it('gets an inline config that parses, mounted where the collector reads it', () => {
+      expect(config.errors).toEqual([]);
+      expect(otel).not.toBeNull();
+      expect(service('otel-collector').configs).toContainEqual({ source: 'otel-collector-config', target: '/etc/otelcol-contrib/config.yaml' });
+      expect(allStrings(service('otel-collector').command).join(' ')).toContain('/etc/otelcol-contrib/config.yaml');
+    });
+
+    it('receives OTLP over gRPC on 4317 and HTTP on 4318 and exports traces', () => {
+      expect(otel?.receivers?.otlp?.protocols?.grpc?.endpoint).toBe('0.0.0.0:4317');
+      expect(otel?.receivers?.otlp?.protocols?.http?.endpoint).toBe('0.0.0.0:4318');
+      expect(otel?.service?.pipelines?.traces?.receivers).toContain('otlp');
+      expect(otel?.service?.pipelines?.traces?.exporters?.length).toBeGreaterThan(0);
+    });
+
+    it('is health-checked through its health_check extension on 13133, with a probe binary its image lacks', () => {
+      expect(otel?.extensions?.health_check?.endpoint).toMatch(/:13133$/);
+      expect(otel?.service?.extensions).toContain('health_check');
+      expect(healthTest('otel-collector')).toMatch(/^\/probe\/busybox wget .*http:\/\/127\.0\.0\.1:13133\/$/);
+      expect(service('otel-collector').volumes).toContain('otel-probe:/probe:ro');
+      expect(service(PROBE_JOB).volumes).toContain('otel-probe:/probe');
+      expect(allStrings(service(PROBE_JOB).command)).toEqual(['cp', '/bin/busybox', '/probe/busybox']);
+      expect(service('otel-collector').depends_on).toMatchObject({ [PROBE_JOB]: { condition: 'service_completed_successfully' } });
+      expect(service(PROBE_JOB).healthcheck).toBeUndefined();
+    });
+  });
+
+  describe.each(TESSERA)('%s', (name) => {
+    it("builds from the repo's Dockerfile", () => {
+      const build = service(name).build;
+      const context = typeof build === 'string' ? build : build?.context;
+      const file = (typeof build === 'object' ? build.dockerfile : undefined) ?? 'Dockerfile';
+      expect(context).toBeDefined();
+      expect(path.resolve(path.dirname(COMPOSE_FILE), context ?? '', file)).toBe(DOCKERFILE);
+      expect(service(name).image).toBeUndefined();
+    });
+
+    it('points at the compose services and the collector', () => {
+      expect(environment(name)).toMatchObject(TESSERA_ADDRESSES);
+    });
+
+    it('requires every shared secret from the host and bakes in none', () => {
+      const env = environment(name);
+      for (const secret of REQUIRED_SECRETS) {
+        expect(env[secret], secret).toMatch(new RegExp(`^\\$\\{${secret}:\\?[^}]+\\}$`));
+      }
+    });
+
+    it('starts once its dependencies are healthy and the search attributes exist', () => {
+      expect(service(name).depends_on).toMatchObject({
+        temporal: { condition: 'service_healthy' },
+        [ONE_SHOT]: { condition: 'service_completed_successfully' },
+        mongodb: { condition: 'service_healthy' },
+        clickhouse: { condition: 'service_healthy' },
+        redis: { condition: 'service_healthy' },
+        'otel-collector': { condition: 'service_healthy' },
+      });
+    });
+
+    it('is healthy when /api/health answers 2xx on its own port', () => {
+      expect(service(name).healthcheck?.test).toEqual(expect.arrayContaining(['CMD', 'node', '-e']));
+      expect(healthTest(name)).toMatch(/fetch\('http:\/\/127\.0\.0\.1:8080\/api\/health'\)/);
+      expect(healthTest(name)).toContain('r.ok ? 0 : 1');
+      expect(environment(name).PORT ?? '8080').toBe('8080');
+    });
+
+    it('runs an entry point that exists in the repo', () => {
+      const cmd = finalStage().filter((instruction) => instruction.keyword === 'CMD').at(-1);
+      const command = service(name).command ?? execForm(cmd?.args ?? '[]');
+      const entry = entryPoint(allStrings(command));
+      expect(entry).toBeDefined();
+      expect(fs.existsSync(path.join(REPO, entry ?? ''))).toBe(true);
+    });
+  });
+
+  it('runs the API as the image default and the workers with the launcher, the API after the worker', () => {
+    expect(service('tessera-api').command).toBeUndefined();
+    expect(allStrings(service('tessera-worker').command)).toEqual(['node', '--import', 'tsx', 'src/dev/main.ts']);
+    expect(service('tessera-api').depends_on).toMatchObject({ 'tessera-worker': { condition: 'service_healthy' } });
+  });
+});
+
+describe('Dockerfile', () => {
+  it('exists', () => {
+    expect(fs.existsSync(DOCKERFILE)).toBe(true);
+    expect(dockerfile.length).toBeGreaterThan(0);
+  });
+
+  it('builds on a pinned Node 20 bookworm-slim image', () => {
+    const stages = stageNames();
+    const bases = baseImages().filter((image) => !stages.includes(image));
+    expect(bases.length).toBeGreaterThan(0);
+    for (const image of bases) expect(image).toMatch(/^node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+  });
+
+  it('installs production dependencies from the lock file, plus tsx, which the entry points need', () => {
+    const runs = dockerfile.filter((instruction) => instruction.keyword === 'RUN').map((instruction) => instruction.args);
+    expect(runs.join('\n')).toMatch(/npm ci --omit=dev/);
+    // The build proves tsx loads in the installed tree.
+    expect(runs.join('\n')).toMatch(/node --import tsx /);
+  });
+
+  it('copies what the processes read at run time, all of it present and not docker-ignored', () => {
+    const ignored = fs
+      .readFileSync(path.join(REPO, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'));
+    for (const local of ['node_modules', '.tools', '.data', '.git']) expect(ignored).toContain(local);
+    const sources = dockerfile
+      .filter((instruction) => instruction.keyword === 'COPY' && !instruction.args.startsWith('--from='))
+      .flatMap((instruction) => instruction.args.split(/\s+/).filter((arg) => !arg.startsWith('--')).slice(0, -1));
+    for (const needed of ['src', 'templates', 'packs', 'package.json', 'package-lock.json', 'tsconfig.json']) {
+      expect(sources).toContain(needed);
+    }
+    for (const source of sources) {
+      expect(fs.existsSync(path.join(REPO, source)), source).toBe(true);
+      expect(ignored, source).not.toContain(source);
+    }
+  });
+
+  it('runs as a non-root user', () => {
+    const user = finalStage().filter((instruction) => instruction.keyword === 'USER').at(-1)?.args;
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/^(root|0)(:|$)/);
+  });
+
+  it('bakes no secret into the image', () => {
+    const settings = dockerfile.filter((instruction) => ['ENV', 'ARG'].includes(instruction.keyword)).map((instruction) => instruction.args);
+    expect(settings.filter((args) => /KEY|SECRET|PEPPER|PASSWORD|TOKEN/i.test(args))).toEqual([]);
+    expect(dockerfile.filter((instruction) => /(^|\s)\.env\b|secrets/.test(instruction.args) && instruction.keyword === 'COPY')).toEqual([]);
+  });
+
+  it('exposes 8080 and by default runs the API, an entry point that exists', () => {
+    expect(finalStage().filter((instruction) => instruction.keyword === 'EXPOSE').map((instruction) => instruction.args)).toContain('8080');
+    const cmd = finalStage().filter((instruction) => instruction.keyword === 'CMD').at(-1);
+    expect(cmd).toBeDefined();
+    const command = execForm(cmd?.args ?? '');
+    expect(command).toEqual(['node', '--import', 'tsx', 'src/api/main.ts']);
+    expect(fs.existsSync(path.join(REPO, entryPoint(command) ?? ''))).toBe(true);
+  });
+
+  it('documents the worker role', () => {
+    expect(dockerfileText).toContain('node --import tsx src/dev/main.ts');
+    expect(fs.existsSync(path.join(REPO, 'src/dev/main.ts'))).toBe(true);
   });
 });
