@@ -14,7 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DEFAULT_BODY_LIMIT } from '../../src/api/server';
 import { errorShapeProblem } from '../support/api-errors';
+import { pseudonymizer } from '../../src/activities/analytics/pseudonym';
+import type { ClickHouseStore } from '../../src/stores/clickhouse';
+import { openTestClickHouse } from '../analytics/support';
 import { startApiStack, type ApiStack } from '../support/api-stack';
+import { uniqueName } from '../support/services';
 import { describeCase, FUZZ_KINDS, generateCase, operationsOf, Rng, type FuzzCase, type FuzzTarget, type Operation } from '../support/fuzz-cases';
 
 const SEED = 20_240_611;
@@ -48,6 +52,7 @@ const CORE_ROUTES = [
 const KNOWN_ISSUES: FuzzTarget['knownIssues'] = {};
 
 let stack: ApiStack;
+let clickhouse: ClickHouseStore;
 let operations: Operation[];
 let documented: string[];
 let cases: FuzzCase[];
@@ -62,6 +67,9 @@ async function openSession(chatId: string, userId = 'fuzz-user'): Promise<string
 
 beforeAll(async () => {
   stack = await startApiStack({ label: 'fuzz' });
+  // The analytics, ETL and erasure routes need ClickHouse: give this API one, as the launcher does.
+  clickhouse = await openTestClickHouse('fuzz');
+  stack.runtime.analytics = { clickhouse, pseudonymize: pseudonymizer('fuzz-pseudonym-key-0123456789'), gridGramsPerKwh: 400, taskQueue: uniqueName('fuzz-analytics') };
   appKey = await stack.createApp('fuzz', { tier: 'enterprise' });
   const otherKey = await stack.createApp('fuzz-other');
   await stack.createApp('fuzz-target');
@@ -107,6 +115,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  await clickhouse?.close();
 });
 
 interface Outcome {
