@@ -4,27 +4,25 @@
  * model), the rest are refused with 429 and Retry-After.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startOfflineModel } from '../../src/dev/offline-model';
-import { TASK_QUEUES } from '../../src/workflows/contract';
-import { startApiProcess, type ApiProcess } from '../support/api-process';
-import { startApiStack, type ApiStack } from '../support/api-stack';
+import type { RunningOfflineModel } from '../../src/dev/offline-model';
+import type { ApiProcess } from '../support/api-process';
+import type { ApiStack } from '../support/api-stack';
+import { startReplicatedStack, type ReplicatedStack } from '../support/replicated-stack';
 
 const N = 3;
 let stack: ApiStack;
-let model: Awaited<ReturnType<typeof startOfflineModel>>;
+let model: RunningOfflineModel;
 let replicas: ApiProcess[] = [];
+let replicated: ReplicatedStack;
 
 beforeAll(async () => {
   // Turns last seconds, so every message arrives while the first N still run.
-  model = await startOfflineModel({ port: 0, tokenLatencyMs: 60 });
-  stack = await startApiStack({ label: 'admission', llmBaseUrl: model.url, taskQueue: TASK_QUEUES.chat });
-  replicas = await Promise.all([startApiProcess(stack), startApiProcess(stack)]);
+  replicated = await startReplicatedStack({ label: 'admission', tokenLatencyMs: 60 });
+  ({ stack, model, replicas } = replicated);
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.stop()));
-  await stack?.close();
-  await model?.close();
+  await replicated?.close();
 });
 
 it(`admits at most ${N} concurrent turns across two API processes`, async () => {

@@ -5,28 +5,24 @@
  * new turns with 402 at once.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startOfflineModel } from '../../src/dev/offline-model';
 import { buildPriceBook, computeCost } from '../../src/domain/pricing';
 import { tenantCollections } from '../../src/stores/tenant-collection';
-import { TASK_QUEUES } from '../../src/workflows/contract';
-import { startApiProcess, type ApiProcess } from '../support/api-process';
-import { startApiStack, type ApiStack } from '../support/api-stack';
+import type { ApiProcess } from '../support/api-process';
+import type { ApiStack } from '../support/api-stack';
+import { startReplicatedStack, type ReplicatedStack } from '../support/replicated-stack';
 
 let stack: ApiStack;
-let model: Awaited<ReturnType<typeof startOfflineModel>>;
 let replicas: ApiProcess[] = [];
+let replicated: ReplicatedStack;
 
 beforeAll(async () => {
   // Calls last about a second, so the 20 overlap.
-  model = await startOfflineModel({ port: 0, tokenLatencyMs: 30 });
-  stack = await startApiStack({ label: 'budget', llmBaseUrl: model.url, taskQueue: TASK_QUEUES.chat });
-  replicas = await Promise.all([startApiProcess(stack), startApiProcess(stack)]);
+  replicated = await startReplicatedStack({ label: 'budget', tokenLatencyMs: 30 });
+  ({ stack, replicas } = replicated);
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.stop()));
-  await stack?.close();
-  await model?.close();
+  await replicated?.close();
 });
 
 /** The assistant template's worst case: a prompt bound of 2,000 tokens and all 1,024 output tokens. */

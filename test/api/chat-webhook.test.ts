@@ -5,45 +5,33 @@
  * none.
  */
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CHAT_TURN_EVENT, chatTurnWebhookId } from '../../src/activities/chat/turn-webhook';
 import { workflowIds } from '../../src/workflows/contract';
+import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
 import { startApiStack, type ApiStack } from '../support/api-stack';
 
 const APP = 'hook-app';
 const SECRET = 'whsec_' + Buffer.from('another-secret-of-32-bytes-long!').toString('base64');
 let stack: ApiStack;
 let appKey: string;
-let receiver: http.Server;
-let receiverUrl: string;
-const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+let receiver: WebhookReceiver;
 
 beforeAll(async () => {
   stack = await startApiStack({ label: 'chathook', noWorker: true });
   appKey = await stack.createApp(APP);
-  receiver = http.createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body });
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+  receiver = await startWebhookReceiver();
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => receiver?.close(resolve));
+  await receiver?.close();
   await stack?.close();
 });
 
 /** Standard Webhooks: `v1,` + base64 HMAC-SHA256 of "{id}.{timestamp}.{body}", keyed by the
  * base64-decoded `whsec_` secret. */
-function verify(delivery: { headers: http.IncomingHttpHeaders; body: string }, secret: string): boolean {
+function verify(delivery: ReceivedWebhook, secret: string): boolean {
   const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
   const signed = `${String(delivery.headers['webhook-id'])}.${String(delivery.headers['webhook-timestamp'])}.${delivery.body}`;
   return delivery.headers['webhook-signature'] === `v1,${createHmac('sha256', key).update(signed).digest('base64')}`;
@@ -52,7 +40,7 @@ function verify(delivery: { headers: http.IncomingHttpHeaders; body: string }, s
 it('POSTs one signed chat_turn.completed event when a ?wait=false turn ends, none for a waited turn', async () => {
   const hook = await stack.call('PUT', `/v1/apps/${APP}/webhook`, {
     key: stack.adminKey,
-    body: { url: receiverUrl, secret: SECRET, allow_private_addresses: true },
+    body: { url: receiver.url, secret: SECRET, allow_private_addresses: true },
   });
   expect(hook.status).toBe(200);
   const session = (await (await stack.call('POST', '/v1/sessions', { key: appKey, body: { template: 'assistant', user_id: 'u1' } })).json()) as { chat_id: string };
@@ -80,8 +68,8 @@ it('POSTs one signed chat_turn.completed event when a ?wait=false turn ends, non
   // The waited turn had ended (its reply came back) without starting a delivery at all.
   const waitedDelivery = stack.env.client.workflow.getHandle(workflowIds.webhook(APP, chatTurnWebhookId(APP, chatId, 'm-waited')));
   await expect(waitedDelivery.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
-  expect(received).toHaveLength(1);
-  const [event] = received;
+  expect(receiver.received).toHaveLength(1);
+  const [event] = receiver.received;
   expect(event!.headers['webhook-id']).toBe(chatTurnWebhookId(APP, chatId, 'm-async'));
   expect(verify(event!, SECRET)).toBe(true);
   expect(verify(event!, 'whsec_' + Buffer.from('not-the-secret').toString('base64'))).toBe(false);

@@ -5,10 +5,10 @@
  */
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PackStore } from '../../src/stores/pack-store';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { startApiStack, type ApiStack } from '../support/api-stack';
 import { startTimeSkipping } from '../support/temporal';
 
@@ -17,29 +17,18 @@ let env: TestWorkflowEnvironment;
 let stack: ApiStack;
 let keyA: string;
 let keyB: string;
-let receiver: http.Server;
-let receiverUrl: string;
-const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+let receiver: WebhookReceiver;
 
 beforeAll(async () => {
   env = await startTimeSkipping();
   stack = await startApiStack({ label: 'packapi', env, noWorker: true });
   keyA = await stack.createApp('pack-a', { tier: 'pro' });
   keyB = await stack.createApp('pack-b', { tier: 'pro' });
-  receiver = http.createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body });
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+  receiver = await startWebhookReceiver();
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => receiver?.close(resolve));
+  await receiver?.close();
   await stack?.close();
   await env?.teardown();
 });
@@ -106,7 +95,7 @@ describe('packs API', () => {
   it('runs brief: progress over SSE, status with the output, a signed webhook to an allowed receiver', async () => {
     const hook = await stack.call('PUT', '/v1/apps/pack-a/webhook', {
       key: stack.adminKey,
-      body: { url: receiverUrl, secret: SECRET, allow_private_addresses: true },
+      body: { url: receiver.url, secret: SECRET, allow_private_addresses: true },
     });
     expect(hook.status).toBe(200);
 
@@ -134,7 +123,7 @@ describe('packs API', () => {
       expect((await stack.call('POST', '/v1/packs/brief/runs', { key: keyA, body: { user_id: 'alice', input: { topic: 'x' }, run_id: 'api-1' } })).status).toBe(409);
       expect((await stack.call('POST', '/v1/pack-runs/api-1/cancel', { key: keyA })).status).toBe(409);
 
-      const delivery = await until(async () => received.find((entry) => entry.headers['webhook-id'] === 'msg_pack_run_pack-a_api-1'));
+      const delivery = await until(async () => receiver.received.find((entry) => entry.headers['webhook-id'] === 'msg_pack_run_pack-a_api-1'));
       const { headers, body } = delivery;
       const signed = `${String(headers['webhook-id'])}.${String(headers['webhook-timestamp'])}.${body}`;
       const key = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
@@ -144,7 +133,7 @@ describe('packs API', () => {
   });
 
   it('refuses a loopback webhook for an app that was not allowed private addresses (SSRF guard)', async () => {
-    await stack.call('PUT', '/v1/apps/pack-b/webhook', { key: stack.adminKey, body: { url: receiverUrl, secret: SECRET } });
+    await stack.call('PUT', '/v1/apps/pack-b/webhook', { key: stack.adminKey, body: { url: receiver.url, secret: SECRET } });
     await stack.kit.withWorker(async () => {
       const started = await stack.call('POST', '/v1/packs/brief/runs', { key: keyB, body: { user_id: 'bob', input: { topic: 'tides' }, run_id: 'api-2' } });
       expect(started.status).toBe(201);
@@ -152,6 +141,6 @@ describe('packs API', () => {
       const delivery = await until(() => store.getDelivery('msg_pack_run_pack-b_api-2'));
       expect(delivery.status).toBe('refused');
     });
-    expect(received.some((entry) => entry.headers['webhook-id'] === 'msg_pack_run_pack-b_api-2')).toBe(false);
+    expect(receiver.received.some((entry) => entry.headers['webhook-id'] === 'msg_pack_run_pack-b_api-2')).toBe(false);
   });
 });

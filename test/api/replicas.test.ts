@@ -4,26 +4,22 @@
  * process. A third client resumes from the middle on the first process and sees the rest once.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startOfflineModel } from '../../src/dev/offline-model';
-import { TASK_QUEUES } from '../../src/workflows/contract';
-import { startApiProcess, type ApiProcess } from '../support/api-process';
-import { startApiStack, type ApiStack } from '../support/api-stack';
+import type { ApiProcess } from '../support/api-process';
+import type { ApiStack } from '../support/api-stack';
+import { startReplicatedStack, type ReplicatedStack } from '../support/replicated-stack';
 import { openSse } from '../support/stream-clients';
 
 let stack: ApiStack;
-let model: Awaited<ReturnType<typeof startOfflineModel>>;
 let replicas: ApiProcess[] = [];
+let replicated: ReplicatedStack;
 
 beforeAll(async () => {
-  model = await startOfflineModel({ port: 0, tokenLatencyMs: 10 });
-  stack = await startApiStack({ label: 'replicas', llmBaseUrl: model.url, taskQueue: TASK_QUEUES.chat });
-  replicas = await Promise.all([startApiProcess(stack), startApiProcess(stack)]);
+  replicated = await startReplicatedStack({ label: 'replicas', tokenLatencyMs: 10 });
+  ({ stack, replicas } = replicated);
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.stop()));
-  await stack?.close();
-  await model?.close();
+  await replicated?.close();
 });
 
 it('streams from one API process a turn sent through another', async () => {
