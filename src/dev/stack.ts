@@ -24,7 +24,7 @@ import { startWorkers } from '../workers/start-workers';
 import { startWorkerProcesses } from '../workers/worker-processes';
 import { startAnalyticsWorker } from '../workers/analytics-worker';
 import { ensureOpsMonitor, startOpsWorker } from '../workers/ops-worker';
-import { logNotifier } from '../activities/ops';
+import { logNotifier, packStoreSwitch } from '../activities/ops';
 import { ensureSchedules } from '../workers/schedules';
 import { localDirSink } from '../activities/analytics/archive-sink';
 import { pseudonymizer } from '../activities/analytics/pseudonym';
@@ -242,6 +242,7 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
       taskQueue: TASK_QUEUES.ops,
       llm: { client: new OpenAI({ apiKey: llm.apiKey ?? 'unset', baseURL: llm.baseUrl, maxRetries: 0 }), model: 'gpt-4.1-mini' },
       notifier: logNotifier(log),
+      packSwitch: packStoreSwitch(mongo),
     },
   });
   teardown.add('ops worker', () => opsWorker.shutdown());

@@ -10,6 +10,7 @@ import { monitorActivities } from './monitor';
 
 export type { OpsActivityDeps } from './context';
 export { logNotifier, type Notifier, type OpsNotice, type PackSwitch } from './effects';
+export { packStoreSwitch } from './pack-switch';
 
 export function createOpsActivities(deps: OpsActivityDeps) {
   return {
