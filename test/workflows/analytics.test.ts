@@ -28,6 +28,7 @@ import type { dailyAggregation } from '../../src/workflows/daily-aggregation';
 import type { etlBackfill } from '../../src/workflows/etl-backfill';
 import type { hourlyEtl } from '../../src/workflows/hourly-etl';
 import { services, uniqueName } from '../support/services';
+import { rawHistory } from '../support/histories';
 import { startTimeSkipping } from '../support/temporal';
 import { workflowBundle } from '../support/workflow-bundle';
 import { openTestClickHouse, registerApp, scalar, seedUsage, usageEvents } from '../analytics/support';
@@ -178,7 +179,7 @@ describe('etlBackfill', () => {
 it("every history above replays with today's workflow code, and so does every recorded one", async () => {
   expect(histories.length).toBe(4);
   for (const { name, workflowId } of histories) {
-    const history = await rawHistory(workflowId);
+    const history = await rawHistory(env, workflowId);
     // Re-record after an intended, versioned change: RECORD_HISTORIES=1 npx vitest run test/workflows/analytics.test.ts
     if (recording) fs.writeFileSync(path.join(FIXTURES, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
     await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, workflowId);
@@ -192,18 +193,3 @@ it("every history above replays with today's workflow code, and so does every re
   }
 });
 
-/** The history as the server sends it (binary protobuf, lossless). */
-async function rawHistory(workflowId: string): Promise<temporal.api.history.v1.History> {
-  const events: temporal.api.history.v1.IHistoryEvent[] = [];
-  let nextPageToken: Uint8Array | undefined;
-  do {
-    const page = await env.client.workflowService.getWorkflowExecutionHistory({
-      namespace: env.namespace ?? 'default',
-      execution: { workflowId },
-      ...(nextPageToken ? { nextPageToken } : {}),
-    });
-    events.push(...(page.history?.events ?? []));
-    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
-  } while (nextPageToken);
-  return temporal.api.history.v1.History.create({ events });
-}

@@ -22,6 +22,7 @@ import { IDLE_CLOCK_PATCH } from '../../src/workflows/chat/idle-clock';
 import { LLM_STEP_RECORDS_USAGE_PATCH } from '../../src/workflows/chat/run-turn';
 import { closeSignal, workflowIds } from '../../src/workflows/contract';
 import { createChatKit, type ChatKit } from '../support/chat-kit';
+import { rawHistory } from '../support/histories';
 import { startTimeSkipping } from '../support/temporal';
 import { workflowBundle } from '../support/workflow-bundle';
 
@@ -54,22 +55,6 @@ const scenarios: Record<string, (kit: ChatKit, env: TestWorkflowEnvironment) => 
   },
 };
 
-/** The history as the server sends it (the client's `fetchHistory` decodes payloads, which the
- * JSON encoder cannot turn back into the CLI's format). */
-async function rawHistory(env: TestWorkflowEnvironment, workflowId: string): Promise<temporal.api.history.v1.History> {
-  const events: temporal.api.history.v1.IHistoryEvent[] = [];
-  let nextPageToken: Uint8Array | undefined;
-  do {
-    const page = await env.client.workflowService.getWorkflowExecutionHistory({
-      namespace: env.namespace ?? 'default',
-      execution: { workflowId },
-      ...(nextPageToken ? { nextPageToken } : {}),
-    });
-    events.push(...(page.history?.events ?? []));
-    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
-  } while (nextPageToken);
-  return temporal.api.history.v1.History.create({ events });
-}
 
 // Binary protobuf (the server's own encoding): lossless, and independent of JSON mappings.
 const fixtureFile = (name: string) => path.join(FIXTURES, `${name}.binpb`);

@@ -14,6 +14,7 @@ import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIds } from '../../src/workflows/contract';
 import { createChatKit, type ChatKit } from '../support/chat-kit';
+import { rawHistory } from '../support/histories';
 import { diskPacks, startRun } from '../support/pack-kit';
 import { startTimeSkipping } from '../support/temporal';
 import { workflowBundle } from '../support/workflow-bundle';
@@ -28,20 +29,6 @@ const FIXTURE_IDS: Record<string, string> = {
 };
 const fixtureFile = (name: string) => path.join(FIXTURES, `${name}.binpb`);
 
-async function rawHistory(env: TestWorkflowEnvironment, workflowId: string): Promise<temporal.api.history.v1.History> {
-  const events: temporal.api.history.v1.IHistoryEvent[] = [];
-  let nextPageToken: Uint8Array | undefined;
-  do {
-    const page = await env.client.workflowService.getWorkflowExecutionHistory({
-      namespace: env.namespace ?? 'default',
-      execution: { workflowId },
-      ...(nextPageToken ? { nextPageToken } : {}),
-    });
-    events.push(...(page.history?.events ?? []));
-    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
-  } while (nextPageToken);
-  return temporal.api.history.v1.History.create({ events });
-}
 
 describe.runIf(recording)('recording pack histories', () => {
   let env: TestWorkflowEnvironment;
