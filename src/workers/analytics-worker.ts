@@ -5,7 +5,7 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createAnalyticsActivities, type AnalyticsDeps } from '../activities/analytics';
 import { TASK_QUEUES } from '../workflows/contract';
-import type { RunningWorkers } from './start-workers';
+import { runWorkers, type RunningWorkers } from './start-workers';
 
 export interface AnalyticsWorkerOptions {
   connection: NativeConnection;
@@ -29,12 +29,5 @@ export async function startAnalyticsWorker(opts: AnalyticsWorkerOptions): Promis
     maxConcurrentActivityTaskExecutions: 4,
     maxConcurrentWorkflowTaskExecutions: 10,
   });
-  const done = worker.run();
-  return {
-    done,
-    async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await done;
-    },
-  };
+  return runWorkers([worker]);
 }

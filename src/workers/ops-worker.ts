@@ -10,7 +10,7 @@ import { createOpsActivities, type OpsActivityDeps } from '../activities/ops';
 import { SA, TASK_QUEUES } from '../workflows/contract';
 import { OPS_IDS } from '../workflows/ops-contract';
 import type { opsMonitor, OpsMonitorInput } from '../workflows/ops-monitor';
-import type { RunningWorkers } from './start-workers';
+import { runWorkers, type RunningWorkers } from './start-workers';
 
 export interface OpsWorkerOptions {
   connection: NativeConnection;
@@ -31,14 +31,7 @@ export async function startOpsWorker(opts: OpsWorkerOptions): Promise<RunningWor
     activities: createOpsActivities(opts.deps),
     maxConcurrentActivityTaskExecutions: 20,
   });
-  const done = worker.run();
-  return {
-    done,
-    async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await done;
-    },
-  };
+  return runWorkers([worker]);
 }
 
 export interface OpsMonitorOptions {

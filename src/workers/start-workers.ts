@@ -43,6 +43,11 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     });
   const workers = [await chatWorker(TASK_QUEUES.chat)];
   for (const taskQueue of opts.dedicatedTaskQueues ?? []) workers.push(await chatWorker(taskQueue));
+  return runWorkers(workers);
+}
+
+/** Runs created workers until shut down; `done` settles when all have stopped. */
+export function runWorkers(workers: Worker[]): RunningWorkers {
   const done = Promise.all(workers.map((worker) => worker.run())).then(() => undefined);
   return {
     done,
