@@ -297,4 +297,50 @@ describe('the offline model', () => {
       expect(received.length).toBeGreaterThan(0);
     });
   });
+
+  describe('random faults', () => {
+    // A scripted source of randomness: each draw takes the next value.
+    const scripted = (...values: number[]) => () => values.shift() ?? 0.99;
+
+    it('fails a drawn completion with 500, or drops its stream half-way', async () => {
+      model.setFaults({ failRate: 0.2, random: scripted(0.1, 0.2, 0.1, 0.7) });
+      try {
+        await expect(client.chat.completions.create(ask('Random 500'))).rejects.toMatchObject({ status: 500 });
+        const stream = await client.chat.completions.create({ ...ask('Random cut'), stream: true });
+        const read = async () => {
+          for await (const chunk of stream) void chunk;
+        };
+        await expect(read()).rejects.toThrow();
+        // The next draw (0.99) serves normally.
+        const reply = await client.chat.completions.create(ask('Random fine'));
+        expect(reply.choices[0]?.message.content).toMatch(/^Offline reply to: Random fine/);
+      } finally {
+        model.setFaults(undefined);
+      }
+    });
+
+    it('stalls a drawn stream half-way, then sends the rest', async () => {
+      model.setFaults({ failRate: 0, stallRate: 0.5, stallMs: 300, random: scripted(0.9, 0.1) });
+      try {
+        const stream = await client.chat.completions.create({ ...ask('Stall me'), stream: true });
+        const arrivals: number[] = [];
+        let text = '';
+        for await (const chunk of stream) {
+          arrivals.push(performance.now());
+          text += chunk.choices[0]?.delta.content ?? '';
+        }
+        const plain = await client.chat.completions.create(ask('Stall me'));
+        expect(text).toBe(plain.choices[0]?.message.content);
+        // One gap between chunks holds the stall (a lower bound, never an upper one).
+        const gaps = arrivals.slice(1).map((at, index) => at - (arrivals[index] ?? at));
+        expect(Math.max(...gaps)).toBeGreaterThanOrEqual(250);
+      } finally {
+        model.setFaults(undefined);
+      }
+    });
+
+    it('refuses a rate outside 0–1', () => {
+      expect(() => model.setFaults({ failRate: 1.5 })).toThrow(/failRate must be between 0 and 1/);
+    });
+  });
 });

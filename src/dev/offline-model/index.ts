@@ -18,11 +18,14 @@
  * - Request header `x-offline-fail: <status>` answers that status (400-599) in OpenAI's error
  *   shape; `x-offline-fail: midstream` drops the connection half-way through the answer. Append
  *   `;times=<n>` to fail only the first n identical requests, so a retry then succeeds.
+ * - `faults` (option, or `setFaults()` on a running server) fails a random share of completions
+ *   (HTTP 500 or a connection dropped half-way) and stalls another share half-way for a while.
  * - `tokenLatencyMs` simulates generation time per output token (streams pace their chunks).
  * - Request header `x-offline-stamp: send-time` starts each streamed text delta with `<t:EPOCH_MS>`,
  *   the moment it was written (for latency benchmarks; see stamp.ts).
  */
 export { startOfflineModel, buildOfflineModelApp, OFFLINE_MODEL_IDS, type OfflineModelOptions, type RunningOfflineModel } from './server';
 export { FAILURE_HEADER } from './failures';
+export { BadRandomFaultsError, type RandomFaults } from './random-faults';
 export { LOOP_MARKER } from './tools';
 export { preciseNow, readStamps, stripStamps, STAMP_HEADER, STAMP_VALUE } from './stamp';

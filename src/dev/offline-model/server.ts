@@ -15,6 +15,7 @@ import { chatCompletionRequestSchema } from './schema';
 import { preciseNow, stampChunk, STAMP_HEADER, STAMP_VALUE } from './stamp';
 import { countPromptTokens, loadTokenCounter, type TokenCounter } from './tokens';
 import { LoadMeter } from './load-meter';
+import { checkRandomFaults, drawRandomFault, type RandomFaults } from './random-faults';
 import { lastUserText } from './tools';
 import { completionBody, streamParts, type StreamPart } from './wire';
 
@@ -25,6 +26,8 @@ export interface OfflineModelOptions {
   host?: string;
   /** Simulated generation time per output token; default 0. */
   tokenLatencyMs?: number;
+  /** Failures and stalls drawn at random per completion (see random-faults.ts); none by default. */
+  faults?: RandomFaults;
 }
 
 export interface RunningOfflineModel {
@@ -35,6 +38,8 @@ export interface RunningOfflineModel {
   load: LoadMeter;
   /** Changes the simulated time per output token for requests from now on (benchmarks switch pace). */
   setTokenLatencyMs(ms: number): void;
+  /** Switches random faults on (or off, with undefined) for requests from now on. */
+  setFaults(faults: RandomFaults | undefined): void;
   close(): Promise<void>;
 }
 
@@ -42,6 +47,8 @@ interface AppDependencies {
   counter: TokenCounter;
   /** Read per request, so a running server can change pace. */
   readonly tokenLatencyMs: number;
+  /** Read per request, like the pace. */
+  readonly faults?: RandomFaults | undefined;
   /** Aborted when the server closes: ends simulated latency and open streams. */
   shutdown: AbortSignal;
   load?: LoadMeter;
@@ -91,9 +98,9 @@ async function writeStream(
   requestId: string,
   latencyMs: number,
   stop: AbortSignal,
-  options: { cutAfter?: number; stamp?: boolean } = {},
+  options: { cutAfter?: number; stamp?: boolean; stall?: { at: number; ms: number } } = {},
 ): Promise<void> {
-  const { cutAfter, stamp } = options;
+  const { cutAfter, stamp, stall } = options;
   raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': requestId });
   let flushed: Promise<void> = Promise.resolve();
   for (const [index, part] of parts.entries()) {
@@ -102,6 +109,14 @@ async function writeStream(
       await flushed;
       raw.destroy();
       return;
+    }
+    if (index === stall?.at) {
+      // A stalled provider: what was sent stays sent, the rest comes after the pause.
+      await flushed;
+      if (!(await pause(stall.ms, stop))) {
+        raw.destroy();
+        return;
+      }
     }
     if (!(await pause(part.tokens * latencyMs, stop))) {
       raw.destroy();
@@ -120,6 +135,7 @@ export function buildOfflineModelApp(deps: AppDependencies): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: BODY_LIMIT_BYTES });
   const failures = new FailureInjector();
   const cutMidstream = new WeakSet<FastifyRequest>();
+  const stalls = new WeakMap<FastifyRequest, number>();
 
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(openAiError(404, `Unknown request URL: ${request.method} ${request.url}.`, { code: 'unknown_url' })),
@@ -141,6 +157,11 @@ export function buildOfflineModelApp(deps: AppDependencies): FastifyInstance {
         return reply.code(failure.status).send(openAiError(failure.status, `Injected failure (${FAILURE_HEADER}: ${value}).`));
       }
       if (failure?.kind === 'midstream') cutMidstream.add(request);
+      // Random faults apply to completions the header left alone.
+      const drawn = failure || !request.url.startsWith('/v1/chat/completions') ? undefined : drawRandomFault(deps.faults);
+      if (drawn?.kind === 'status') return reply.code(drawn.status).send(openAiError(drawn.status, 'Injected random failure.'));
+      if (drawn?.kind === 'midstream') cutMidstream.add(request);
+      if (drawn?.kind === 'stall') stalls.set(request, drawn.ms);
     } catch (error) {
       if (!(error instanceof BadFailureHeaderError)) throw error;
       return reply.code(400).send(openAiError(400, error.message, { param: FAILURE_HEADER }));
@@ -165,6 +186,7 @@ export function buildOfflineModelApp(deps: AppDependencies): FastifyInstance {
     const turn = composeTurn(body, counter);
     const promptTokens = countPromptTokens(counter, body);
     const cut = cutMidstream.has(request);
+    const stallMs = stalls.get(request) ?? 0;
 
     // Stop simulating work as soon as the client goes away or the server closes.
     const clientGone = new AbortController();
@@ -177,10 +199,11 @@ export function buildOfflineModelApp(deps: AppDependencies): FastifyInstance {
       await writeStream(reply.raw, parts, requestId, deps.tokenLatencyMs, stop, {
         ...(cut ? { cutAfter: Math.ceil(parts.length / 2) } : {}),
         stamp: headerValue(request, STAMP_HEADER) === STAMP_VALUE,
+        ...(stallMs > 0 ? { stall: { at: Math.ceil(parts.length / 2), ms: stallMs } } : {}),
       });
       return reply;
     }
-    const finished = await pause((cut ? turn.completionTokens / 2 : turn.completionTokens) * deps.tokenLatencyMs, stop);
+    const finished = await pause((cut ? turn.completionTokens / 2 : turn.completionTokens) * deps.tokenLatencyMs + stallMs, stop);
     if (cut || !finished) {
       reply.hijack();
       reply.raw.destroy();
@@ -203,11 +226,17 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
   const host = options.host ?? '127.0.0.1';
   const shutdown = new AbortController();
   const load = new LoadMeter();
-  const pace = { tokenLatencyMs: options.tokenLatencyMs ?? 0 };
+  const pace: { tokenLatencyMs: number; faults?: RandomFaults | undefined } = {
+    tokenLatencyMs: options.tokenLatencyMs ?? 0,
+    faults: options.faults && checkRandomFaults(options.faults),
+  };
   const app = buildOfflineModelApp({
     counter: await loadTokenCounter(),
     get tokenLatencyMs() {
       return pace.tokenLatencyMs;
+    },
+    get faults() {
+      return pace.faults;
     },
     shutdown: shutdown.signal,
     load,
@@ -221,6 +250,9 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
     load,
     setTokenLatencyMs: (ms) => {
       pace.tokenLatencyMs = Math.max(0, ms);
+    },
+    setFaults: (faults) => {
+      pace.faults = faults && checkRandomFaults(faults);
     },
     close: () => {
       closing ??= (async () => {
