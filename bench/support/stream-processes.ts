@@ -55,28 +55,30 @@ export interface ApiProcessSettings {
   port: number;
 }
 
+/** The environment the API-only process (`src/api/main.ts`) is configured by. */
+export function apiProcessEnv(settings: ApiProcessSettings): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: settings.temporalAddress,
+    MONGODB_URI: settings.mongoUri,
+    MONGODB_DB: settings.mongoDb,
+    REDIS_URL: settings.redisUrl,
+    REDIS_KEY_PREFIX: settings.redisPrefix,
+    TESSERA_ADMIN_KEY: settings.secrets.adminKey,
+    TESSERA_JWT_SECRET: settings.secrets.jwtSecret,
+    TESSERA_KEY_PEPPER: settings.secrets.keyPepper,
+    TESSERA_DATA_DIR: settings.dataDir,
+    HOST: '127.0.0.1',
+    PORT: String(settings.port),
+    LOG_LEVEL: 'warn',
+  };
+}
+
+export const API_PROCESS_ENTRY = path.join(ROOT, 'src/api/main.ts');
+/** What the API process prints once it listens (its base URL in group 1). */
+export const API_LISTENING = /listening on (http:\/\/\S+)/;
+
 /** Starts the API-only process; resolves with its base URL. */
 export async function startApiProcess(settings: ApiProcessSettings, teardown: Teardown): Promise<string> {
-  const match = await startChild(
-    'API process',
-    path.join(ROOT, 'src/api/main.ts'),
-    [],
-    {
-      TEMPORAL_ADDRESS: settings.temporalAddress,
-      MONGODB_URI: settings.mongoUri,
-      MONGODB_DB: settings.mongoDb,
-      REDIS_URL: settings.redisUrl,
-      REDIS_KEY_PREFIX: settings.redisPrefix,
-      TESSERA_ADMIN_KEY: settings.secrets.adminKey,
-      TESSERA_JWT_SECRET: settings.secrets.jwtSecret,
-      TESSERA_KEY_PEPPER: settings.secrets.keyPepper,
-      TESSERA_DATA_DIR: settings.dataDir,
-      HOST: '127.0.0.1',
-      PORT: String(settings.port),
-      LOG_LEVEL: 'warn',
-    },
-    /listening on (http:\/\/\S+)/,
-    teardown,
-  );
+  const match = await startChild('API process', API_PROCESS_ENTRY, [], apiProcessEnv(settings), API_LISTENING, teardown);
   return match[1] as string;
 }

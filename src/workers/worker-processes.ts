@@ -18,7 +18,8 @@ export interface WorkerProcesses {
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 
-export async function startWorkerProcesses(count: number, spec: ChatWorkerSpec): Promise<WorkerProcesses> {
+/** `output`: a file descriptor for the processes' stdout and stderr (default: this process's). */
+export async function startWorkerProcesses(count: number, spec: ChatWorkerSpec, options: { output?: number } = {}): Promise<WorkerProcesses> {
   const entry = path.join(__dirname, `main${path.extname(__filename)}`);
   const children: ChildProcess[] = [];
   let stopping = false;
@@ -42,7 +43,7 @@ export async function startWorkerProcesses(count: number, spec: ChatWorkerSpec):
   try {
     await Promise.all(
       Array.from({ length: count }, async (_, index) => {
-        const child = fork(entry, [], { execArgv: childExecArgv(entry), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        const child = fork(entry, [], { execArgv: childExecArgv(entry), stdio: ['ignore', options.output ?? 'inherit', options.output ?? 'inherit', 'ipc'] });
         children.push(child);
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error(`worker process ${index + 1} not ready in ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
