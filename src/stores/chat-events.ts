@@ -54,6 +54,15 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 return id
 `);
 
+// Several entries in one round trip (a burst of deltas); ARGV[3..] are (type, turn_id, data) triples.
+const PUBLISH_MANY = new RedisScript(`
+for i = 3, #ARGV, 3 do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'type', ARGV[i], 'turn_id', ARGV[i + 1], 'data', ARGV[i + 2])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return #ARGV
+`);
+
 // The dedup marker remembers the id it published, so a repeat returns the original event's id.
 const PUBLISH_ONCE = new RedisScript(`
 if not redis.call('SET', KEYS[2], '', 'NX', 'EX', ARGV[2]) then
@@ -74,6 +83,18 @@ export class ChatEvents {
 
   async publish(ref: ChatRef, event: ChatEvent): Promise<string> {
     return String(await PUBLISH.run(this.redis, [ChatEvents.streamKey(ref)], this.entryArgs(event)));
+  }
+
+  /** Publishes the events in order, in one round trip. */
+  async publishMany(ref: ChatRef, events: readonly ChatEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const entries = events.flatMap((event) => this.entryArgs(event).slice(2));
+    await PUBLISH_MANY.run(this.redis, [ChatEvents.streamKey(ref)], [STREAM_MAX_LEN, STREAM_TTL_SECONDS, ...entries]);
+  }
+
+  /** A publisher for a burst of events of one chat (see `BurstPublisher`). */
+  burst(ref: ChatRef): BurstPublisher {
+    return new BurstPublisher((events) => this.publishMany(ref, events));
   }
 
   /** Publishes unless an event with this dedup key was already published for the chat. */
@@ -115,6 +136,45 @@ export class ChatEvents {
 
   private entryArgs(event: ChatEvent): (string | number)[] {
     return [STREAM_MAX_LEN, STREAM_TTL_SECONDS, event.type, event.turn_id ?? '', JSON.stringify(event.data)];
+  }
+}
+
+/**
+ * Sends each event as soon as nothing else is on its way, and gathers the events that arrive
+ * meanwhile into the next round trip: one event per round trip when they come slower than Redis
+ * answers (no added delay), a batch per round trip when they come faster (a model streaming a
+ * cached answer, a busy worker). Order is kept; `flushed` settles once everything was written and
+ * rejects with the first failure.
+ */
+export class BurstPublisher {
+  private pending: ChatEvent[] = [];
+  private sending: Promise<void> | undefined;
+  private failure: unknown;
+
+  constructor(private readonly send: (events: readonly ChatEvent[]) => Promise<void>) {}
+
+  push(event: ChatEvent): void {
+    this.pending.push(event);
+    this.sending ??= this.drain();
+  }
+
+  async flushed(): Promise<void> {
+    await this.sending;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0 && this.failure === undefined) {
+        const batch = this.pending;
+        this.pending = [];
+        await this.send(batch);
+      }
+    } catch (error) {
+      this.failure = error;
+    } finally {
+      this.sending = undefined;
+    }
   }
 }
 

@@ -100,15 +100,17 @@ export class ChatRepository {
     await this.sessions.updateOne({ chat_id: chatId }, { $max: { next_seq: atLeast }, $set: { updated_at: now } });
   }
 
-  /** Counts a finished turn once: applies only while `turn_count` is below `turnNumber`. */
+  /** Counts a finished turn once: applies only while `turn_count` is below `turnNumber`; raises
+   * `next_seq` to `nextSeq` in the same write. */
   async recordFinishedTurn(
     chatId: string,
-    turn: { turnNumber: number; turnId: string; usage: UsageTotals; now: Date },
+    turn: { turnNumber: number; turnId: string; usage: UsageTotals; now: Date; nextSeq?: number },
   ): Promise<boolean> {
     const { usage } = turn;
     const result = await this.sessions.updateOne(
       { chat_id: chatId, turn_count: { $lt: turn.turnNumber } },
       {
+        ...(turn.nextSeq !== undefined ? { $max: { next_seq: turn.nextSeq } } : {}),
         $set: { turn_count: turn.turnNumber, last_turn_id: turn.turnId, updated_at: turn.now },
         $inc: {
           'totals.input_tokens': usage.input_tokens,

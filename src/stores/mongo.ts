@@ -2,7 +2,7 @@
  * MongoDB connection, per-app storage resolution and the indexes Tessera's queries rely on.
  * Runs unchanged on MongoDB and on FerretDB (no transactions, no change streams).
  */
-import { MongoClient, type Db, type IndexDescription, type MongoClientOptions } from 'mongodb';
+import { MongoClient, type Collection, type Db, type Document, type IndexDescription, type MongoClientOptions } from 'mongodb';
 
 export interface StorageLocation {
   uri: string;
@@ -23,6 +23,10 @@ export function defaultStorageResolver(location: StorageLocation): ResolveStorag
 /** Opens MongoClients lazily, one per distinct URI, and hands out the database for an app. */
 export class MongoStores {
   private readonly clients = new Map<string, Promise<MongoClient>>();
+  /** `Db` and `Collection` handles are built once: the driver resolves their options on every
+   * construction, which cost more than a turn's JSON work when done per query. */
+  private readonly dbs = new Map<string, Db>();
+  private readonly collections = new Map<string, Collection<Document>>();
 
   /** `clientOptions` are added to every client (tests turn on command monitoring). */
   constructor(
@@ -32,7 +36,25 @@ export class MongoStores {
 
   async dbFor(appId: string): Promise<Db> {
     const { uri, db } = this.resolveStorage(appId);
-    return (await this.client(uri)).db(db);
+    const key = `${uri}\u0000${db}`;
+    let handle = this.dbs.get(key);
+    if (!handle) {
+      handle = (await this.client(uri)).db(db);
+      this.dbs.set(key, handle);
+    }
+    return handle;
+  }
+
+  /** The named collection of the app's database (a cached handle). */
+  async collectionFor<T extends Document>(appId: string, name: string): Promise<Collection<T>> {
+    const { uri, db } = this.resolveStorage(appId);
+    const key = `${uri}\u0000${db}\u0000${name}`;
+    let handle = this.collections.get(key);
+    if (!handle) {
+      handle = (await this.dbFor(appId)).collection(name);
+      this.collections.set(key, handle);
+    }
+    return handle as unknown as Collection<T>;
   }
 
   async client(uri: string): Promise<MongoClient> {
@@ -48,6 +70,8 @@ export class MongoStores {
   async close(): Promise<void> {
     const clients = [...this.clients.values()];
     this.clients.clear();
+    this.dbs.clear();
+    this.collections.clear();
     await Promise.allSettled(clients.map(async (client) => (await client).close()));
   }
 }

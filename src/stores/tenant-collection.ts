@@ -207,8 +207,8 @@ export interface TenantCollections {
 export function tenantCollections(mongo: MongoStores, appId: string): TenantCollections {
   const open =
     <T extends TenantDoc>(name: string) =>
-    async () =>
-      (await mongo.dbFor(appId)).collection<T>(name);
+    () =>
+      mongo.collectionFor<T>(appId, name);
   return {
     appId,
     sessions: new TenantCollection<ChatSessionDoc>(appId, 'chat_sessions', open('chat_sessions')),

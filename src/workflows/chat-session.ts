@@ -20,6 +20,8 @@ import {
 } from '@temporalio/workflow';
 import {
   addUsage,
+  BUDGET_EXHAUSTED,
+  causedBy,
   checkSendMessage,
   MessageRejection,
   ZERO_USAGE,
@@ -192,6 +194,8 @@ export async function chatSession(input: ChatSessionInput): Promise<ChatSessionR
     } catch (error) {
       const mode = isCancellation(error) ? turn.cancelMode : undefined;
       turn.error = mode ? `turn ${args.turnId} was ${mode.replace('_', ' ')}` : describe(error);
+      // A call the budget could not cover is refused as admission refuses a spent budget (402).
+      if (!mode && causedBy(error, BUDGET_EXHAUSTED)) turn.failureType = BUDGET_EXHAUSTED;
       await CancellationScope.nonCancellable(async () => {
         if (mode) {
           await bookkeeping.discardTurn({
@@ -209,6 +213,7 @@ export async function chatSession(input: ChatSessionInput): Promise<ChatSessionR
           turnNumber,
           status: mode ?? 'failed',
           usage: spent,
+          nextSeq: state.nextSeq,
           error: turn.error,
           actor: args.actor,
           ...(args.notify ? { notify: true } : {}),
@@ -246,7 +251,7 @@ function failureType(turn: QueuedTurn): string {
       // Cancelled by a signal, or never run because the session closed first.
       return turn.cancelMode ? TURN_FAILURE_TYPES.cancelled : TURN_FAILURE_TYPES.sessionClosed;
     default:
-      return TURN_FAILURE_TYPES.failed;
+      return turn.failureType ?? TURN_FAILURE_TYPES.failed;
   }
 }
 

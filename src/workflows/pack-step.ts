@@ -5,7 +5,7 @@
  * output is stored in MongoDB; the parent gets a reference and the usage.
  */
 import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
-import { ZERO_USAGE } from '../domain/chat';
+import { BUDGET_EXHAUSTED, causedBy, ZERO_USAGE } from '../domain/chat';
 import { packIds, type PackStepInput, type PackStepResult } from '../domain/packs';
 import { bookkeeping } from './chat/activities';
 import { runTurn } from './chat/run-turn';
@@ -35,7 +35,7 @@ export async function packStep(input: PackStepInput): Promise<PackStepResult> {
   const spent = { ...ZERO_USAGE };
   const turn = { appId, chatId, userId, turnId, turnNumber: 1, actor };
   try {
-    const reply = await runTurn({ ...turn, template, content, nextSeq: () => seq++, spent });
+    const reply = await runTurn({ ...turn, template, content, nextSeq: () => seq++, spent, packRunId: runId });
     const saved = await packBookkeeping.savePackStepOutput({ appId, runId, stepId, chatId, messageId: reply.messageId, usage: spent });
     return { stepId, outputRef: saved.outputRef, outputChars: saved.outputChars, usage: { ...spent }, llmCalls: reply.usage.llm_calls };
   } catch (error) {
@@ -43,9 +43,11 @@ export async function packStep(input: PackStepInput): Promise<PackStepResult> {
     const message = innermostMessage(error, 'the step failed');
     // What the turn spent was spent: its usage events stay, and its end is recorded.
     await CancellationScope.nonCancellable(() =>
-      bookkeeping.finishTurn({ ...turn, status: cancelled ? 'cancelled' : 'failed', usage: spent, error: message }),
+      bookkeeping.finishTurn({ ...turn, status: cancelled ? 'cancelled' : 'failed', usage: spent, nextSeq: seq, error: message }),
     );
     if (cancelled) throw error;
-    throw ApplicationFailure.create({ type: PACK_STEP_FAILED, message, details: [spent], cause: error as Error });
+    // A call the budget refused is refused again on a retry: the step fails for good.
+    const nonRetryable = causedBy(error, BUDGET_EXHAUSTED);
+    throw ApplicationFailure.create({ type: PACK_STEP_FAILED, message, details: [spent], cause: error as Error, nonRetryable });
   }
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { ChatEvents, STREAM_TTL_SECONDS } from '../../src/stores/chat-events';
+import { BurstPublisher, ChatEvents, STREAM_TTL_SECONDS, type ChatEvent } from '../../src/stores/chat-events';
 import { openRedis } from '../../src/stores/redis';
 import { services, uniqueName } from '../support/services';
 
@@ -37,6 +37,40 @@ it('publishes events and reads them back in order, resuming after an id', async 
   const ttl = await redis.ttl(ChatEvents.streamKey(ref));
   expect(ttl).toBeGreaterThan(STREAM_TTL_SECONDS - 60);
   expect(await events.read({ appId: 'globex', chatId: 'c1' })).toEqual([]);
+});
+
+it('a burst publisher sends the first event at once and what arrives meanwhile in one round trip, in order', async () => {
+  const burst = { appId: 'acme', chatId: 'burst' };
+  const batches: number[] = [];
+  const publisher = new BurstPublisher(async (sent) => {
+    batches.push(sent.length);
+    await events.publishMany(burst, sent);
+  });
+  for (let i = 0; i < 50; i++) publisher.push({ type: 'message.delta', turn_id: 't1', data: { step: 0, delta: `d${i}` } });
+  await publisher.flushed();
+  expect(batches).toEqual([1, 49]);
+  const stored = await events.read(burst);
+  expect(stored.map((e) => e.data)).toEqual(Array.from({ length: 50 }, (_, i) => ({ step: 0, delta: `d${i}` })));
+  expect(new Set(stored.map((e) => e.id)).size).toBe(50);
+  expect(await redis.ttl(ChatEvents.streamKey(burst))).toBeGreaterThan(STREAM_TTL_SECONDS - 60);
+
+  // Slower than Redis answers: one event per round trip.
+  const paced = events.burst(burst);
+  for (let i = 0; i < 3; i++) {
+    paced.push({ type: 'message.delta', turn_id: 't2', data: { step: 0, delta: `p${i}` } });
+    await paced.flushed();
+  }
+  expect((await events.read(burst)).filter((e) => e.turn_id === 't2')).toHaveLength(3);
+});
+
+it('a burst publisher reports a failed write', async () => {
+  const broken = { appId: 'acme', chatId: 'not-a-stream' };
+  await redis.set(ChatEvents.streamKey(broken), 'a string, not a stream');
+  const publisher = events.burst(broken);
+  const delta: ChatEvent = { type: 'message.delta', turn_id: 't1', data: { step: 0, delta: 'x' } };
+  publisher.push(delta);
+  publisher.push(delta);
+  await expect(publisher.flushed()).rejects.toThrow(/WRONGTYPE/);
 });
 
 it('publishOnce publishes at most once per dedup key', async () => {

@@ -46,13 +46,14 @@ export function llmStepActivity(ctx: ChatActivityContext) {
       heartbeat({ step: args.step });
       const startedAt = Date.now();
       let completion: StreamedCompletion | undefined;
-      // Deltas are sent without waiting for each one: one Redis connection keeps them in order,
-      // and they are all confirmed before the message is stored.
-      const published: Promise<unknown>[] = [];
+      // Deltas are sent without waiting for each one (a burst shares a round trip), in order, and
+      // are all confirmed before the message is stored.
+      const deltas = ctx.events.burst(args);
       const messages = buildLlmMessages(args.template.system_prompt, transcript);
-      // The call's largest cost is held against the app's budget first (ops autopilot, issue 10).
+      // The call's largest cost is held against the app's budget (and a pack run's) first (ops autopilot, issue 10).
       const call = {
         appId: args.appId,
+        ...(args.packRunId !== undefined ? { packRunId: args.packRunId } : {}),
         reservationId: `${args.appId}:${args.chatId}:${args.messageId}:${attempt}`,
         model: args.template.model,
         prompt: { messages, tools },
@@ -83,7 +84,7 @@ export function llmStepActivity(ctx: ChatActivityContext) {
           {
             onChunk: () => heartbeat({ step: args.step }),
             onDelta: (delta) => {
-              published.push(ctx.events.publish(args, { type: 'message.delta', turn_id: args.turnId, data: { step: args.step, delta } }));
+              deltas.push({ type: 'message.delta', turn_id: args.turnId, data: { step: args.step, delta } });
             },
           },
           startedAt,
@@ -95,10 +96,10 @@ export function llmStepActivity(ctx: ChatActivityContext) {
         throw toLlmFailure(error);
       } finally {
         span.end(completion, failure, ctx.now());
-        await Promise.allSettled(published);
+        await deltas.flushed().catch(() => undefined);
         await budget.settle(call, completion?.usage, completion?.model || args.template.model);
       }
-      await Promise.all(published);
+      await deltas.flushed();
       // The SDK may end an aborted stream quietly instead of throwing.
       if (activity.cancellationSignal.aborted) throw activity.cancellationSignal.reason;
       if (!completion.finishReason) throw toLlmFailure(new Error('the stream ended before the model finished its answer'));

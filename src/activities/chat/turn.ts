@@ -6,9 +6,10 @@ import { notifyTurnEnded } from './turn-webhook';
 
 export function turnActivities(ctx: ChatActivityContext) {
   return {
-    /** Stores the user's message and announces the turn. */
+    /** Stores the user's message and announces the turn. (The session's `next_seq` is raised by
+     * `finishTurn`, one write per turn; a session reopened in between also counts the stored
+     * messages, see `openSession`.) */
     async beginTurn(args: BeginTurnArgs): Promise<void> {
-      const { chats } = ctx.repos(args.appId);
       const now = ctx.now();
       const message = await ctx.storeMessage(args.appId, {
         chat_id: args.chatId,
@@ -22,7 +23,6 @@ export function turnActivities(ctx: ChatActivityContext) {
       });
       // Independent writes, each idempotent on its own id: run them side by side.
       await Promise.all([
-        chats.bumpNextSeq(args.chatId, args.message.seq + 1, now),
         ctx.events.publishOnce(args, turnKeys.startedEvent(args.turnId), {
           type: 'turn.started',
           turn_id: args.turnId,
@@ -47,7 +47,13 @@ export function turnActivities(ctx: ChatActivityContext) {
       const now = ctx.now();
       const failed = args.status === 'failed';
       await Promise.all([
-        chats.recordFinishedTurn(args.chatId, { turnNumber: args.turnNumber, turnId: args.turnId, usage: args.usage, now }),
+        chats.recordFinishedTurn(args.chatId, {
+          turnNumber: args.turnNumber,
+          turnId: args.turnId,
+          usage: args.usage,
+          now,
+          ...(args.nextSeq !== undefined ? { nextSeq: args.nextSeq } : {}),
+        }),
         ctx.counters.increment(
           args.appId,
           { active_runs: -1, ...(failed ? { errors: 1 } : {}) },

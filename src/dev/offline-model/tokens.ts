@@ -18,6 +18,8 @@ const TOKENS_PER_NAME = 1;
 const REPLY_PRIMING_TOKENS = 3;
 // Tool definitions are rendered into the prompt; a flat wrapper per tool approximates the framing.
 const TOKENS_PER_TOOL = 8;
+/** Texts whose token count is remembered (then the memory starts over). */
+const COUNT_CACHE_ENTRIES = 10_000;
 /** Framing around one tool call in a completion (id, type, brackets). */
 export const TOKENS_PER_TOOL_CALL = 3;
 
@@ -29,8 +31,19 @@ export async function loadTokenCounter(): Promise<TokenCounter> {
   const encoding = await import('gpt-tokenizer/encoding/o200k_base');
   // User text may contain strings like "<|endoftext|>": count them as text, never refuse them.
   const asText = { disallowedSpecial: new Set<string>() };
+  // A conversation resends its earlier messages with every call: count each text once.
+  const counted = new Map<string, number>();
   return {
-    count: (text) => (text ? encoding.countTokens(text, asText) : 0),
+    count: (text) => {
+      if (!text) return 0;
+      let tokens = counted.get(text);
+      if (tokens === undefined) {
+        tokens = encoding.countTokens(text, asText);
+        if (counted.size >= COUNT_CACHE_ENTRIES) counted.clear();
+        counted.set(text, tokens);
+      }
+      return tokens;
+    },
     truncate: (text, maxTokens) => {
       const tokens = encoding.encode(text, asText);
       if (tokens.length <= maxTokens) return text;

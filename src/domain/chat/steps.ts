@@ -51,6 +51,8 @@ export interface LlmStepArgs extends ChatRef {
   /** false on the last allowed step: the model must answer without tools. */
   allowTools: boolean;
   maxOutputTokens: number;
+  /** A pack step's run: the call is reserved against the run's budget too. */
+  packRunId?: string;
   /** When given, the step also prices its call and writes the usage, as `recordLlmCall` would (one
    * local activity less per call); the result then carries the `cost`. */
   accounting?: { userId: string; actor: ActorContext };
@@ -115,6 +117,9 @@ export interface FinishTurnArgs extends ChatRef {
   turnNumber: number;
   status: Exclude<TurnStatus, 'queued' | 'running'>;
   usage: UsageTotals;
+  /** The chat's next free message seq after this turn: raises the session's `next_seq`. Absent
+   * in turns recorded before it was passed (their `beginTurn` raised it). */
+  nextSeq?: number;
   replyMessageId?: string;
   error?: string;
   actor: ActorContext;

@@ -36,9 +36,20 @@ export interface TurnContext {
   spent: UsageTotals;
   /** The turn's end goes to the app's webhook (passed on to `finishTurn`). */
   notify?: boolean;
+  /** A pack step's turn: its LLM calls count toward the run's budget too. */
+  packRunId?: string;
 }
 
-export async function runTurn(turn: TurnContext): Promise<TurnReply> {
+export async function runTurn(context: TurnContext): Promise<TurnReply> {
+  // The session's `next_seq` is raised once, when the turn ends, past the last seq the turn took.
+  let lastSeq = 0;
+  const turn: TurnContext = {
+    ...context,
+    nextSeq: () => {
+      lastSeq = context.nextSeq();
+      return lastSeq;
+    },
+  };
   const chat = { appId: turn.appId, chatId: turn.chatId };
   const { template } = turn;
 
@@ -71,6 +82,7 @@ export async function runTurn(turn: TurnContext): Promise<TurnReply> {
         turnNumber: turn.turnNumber,
         status: 'completed',
         usage: turn.spent,
+        nextSeq: lastSeq + 1,
         replyMessageId: result.messageId,
         actor: turn.actor,
         ...(turn.notify ? { notify: true } : {}),
@@ -132,6 +144,7 @@ async function callModel(turn: TurnContext, step: number, allowTools: boolean, m
       template: turn.template,
       allowTools,
       maxOutputTokens,
+      ...(turn.packRunId !== undefined ? { packRunId: turn.packRunId } : {}),
       ...(patched(LLM_STEP_RECORDS_USAGE_PATCH) ? { accounting: { userId: turn.userId, actor: turn.actor } } : {}),
     });
   } catch (error) {

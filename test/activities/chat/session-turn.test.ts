@@ -49,15 +49,14 @@ describe('beginTurn and finishTurn', () => {
     expect(await kit.collections.auditEvents.countDocuments({ 'resource.type': 'chat_message', 'resource.id': 's2-t1:u' })).toBe(1);
   });
 
-  it('bumps next_seq and counts a finished turn once', async () => {
+  it('counts a finished turn once and raises next_seq past it in the same write', async () => {
     await kit.run(kit.activities.openSession, { ...chat('s3'), userId: 'user-1', template: 'assistant', actor });
     await kit.run(kit.activities.beginTurn, begin('s3', 't1', 4));
-    expect((await kit.chats.getSession('s3'))?.next_seq).toBe(5);
     const usage = { input_tokens: 12, cached_input_tokens: 0, output_tokens: 7, cost_nanos: 1500, unpriced_calls: 0 };
-    const finish = { ...chat('s3'), userId: 'user-1', turnId: 't1', turnNumber: 1, status: 'completed' as const, usage, replyMessageId: 't1:a0', actor };
+    const finish = { ...chat('s3'), userId: 'user-1', turnId: 't1', turnNumber: 1, status: 'completed' as const, usage, nextSeq: 6, replyMessageId: 't1:a0', actor };
     await kit.run(kit.activities.finishTurn, finish);
-    await kit.run(kit.activities.finishTurn, finish, { attempt: 2 });
-    expect(await kit.chats.getSession('s3')).toMatchObject({ turn_count: 1, totals: usage, last_turn_id: 't1' });
+    await kit.run(kit.activities.finishTurn, { ...finish, nextSeq: 9 }, { attempt: 2 });
+    expect(await kit.chats.getSession('s3')).toMatchObject({ turn_count: 1, next_seq: 6, totals: usage, last_turn_id: 't1' });
     const completed = (await kit.events.read(chat('s3'))).filter((e) => e.type === 'turn.completed');
     expect(completed).toHaveLength(1);
     expect(completed[0]?.data).toEqual({ usage, cost_usd: 0.0000015, message_id: 't1:a0' });

@@ -1,0 +1,131 @@
+/**
+ * bench/turn-cpu — CPU time one chat turn costs each process at 50 concurrent chats, Tessera next
+ * to the bare baseline (an Update running one no-op activity). CPU seconds do not depend on how
+ * busy the machine is the way latencies do, so this shows where Tessera's extra work goes.
+ *
+ *   npx tsx bench/turn-cpu.ts [-- --chats 50 --turns 6]
+ */
+import fs from 'node:fs';
+import inspector from 'node:inspector';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { Teardown } from '../src/dev/teardown';
+import { startBenchStack } from './support/bench-stack';
+import { runConversations } from './support/measure';
+import { installQuietRuntime } from './support/runtime-log';
+import { baselineSender, tesseraSender, type TurnSender } from './support/senders';
+import { openTesseraSide } from './support/tessera-side';
+import { startBenchWorkers } from './support/workers';
+
+const root = path.resolve(__dirname, '..');
+
+/** Cumulative CPU seconds of every process, by pid, with its command line. */
+function processTimes(): Map<number, { ppid: number; cmd: string; cpu: number }> {
+  const ticks = 100; // USER_HZ on Linux
+  const out = new Map<number, { ppid: number; cmd: string; cpu: number }>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      out.set(Number(entry), { ppid: Number(fields[1]), cmd, cpu: (Number(fields[11]) + Number(fields[12])) / ticks });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU seconds by service: this process and the children this run started (by their scratch dir). */
+function cpuByService(scratch: string, ports: string[]): Record<string, number> {
+  const all = processTimes();
+  const sums: Record<string, number> = { bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
+  const roots = new Map<number, string>();
+  for (const [pid, p] of all) {
+    if (!p.cmd.includes(scratch) && !ports.some((port) => p.cmd.includes(`:${port}`))) continue;
+    const name = p.cmd.includes('temporal') ? 'temporal' : p.cmd.includes('ferretdb') ? 'ferretdb' : p.cmd.includes('postgres') ? 'postgres' : p.cmd.includes('redis') ? 'redis' : 'other';
+    roots.set(pid, name);
+  }
+  for (const [pid, p] of all) {
+    const name = roots.get(pid) ?? roots.get(p.ppid);
+    if (name) sums[name] = (sums[name] ?? 0) + p.cpu;
+  }
+  return sums;
+}
+
+function inspectorProfile(file: string) {
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+  return {
+    async start() {
+      await post('Profiler.enable');
+      await post('Profiler.start');
+    },
+    async stop() {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      fs.writeFileSync(file, JSON.stringify(profile));
+      process.stderr.write(`profile: ${file}\n`);
+    },
+  };
+}
+
+function arg(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? fallback : Number(process.argv[at + 1]);
+}
+
+async function main(): Promise<void> {
+  const chats = arg('--chats', 50);
+  const turns = arg('--turns', 6);
+  const teardown = new Teardown((step, error) => process.stderr.write(`stopping ${step}: ${String(error)}\n`));
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-turn-cpu-'));
+  teardown.add('scratch', async () => fs.rmSync(scratch, { recursive: true, force: true }));
+  try {
+    installQuietRuntime();
+    const stack = await startBenchStack({ toolsDir: path.join(root, '.tools'), scratchDir: scratch, teardown });
+    const connection = await Connection.connect({ address: stack.temporalAddress });
+    teardown.add('client', () => connection.close());
+    const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+    teardown.add('worker connection', () => nativeConnection.close());
+    const client = new Client({ connection });
+    const tessera = await openTesseraSide({ stack, client, taskQueue: 'cpu-tessera', templatesDir: path.join(root, 'templates'), teardown });
+    const workers = await startBenchWorkers({ connection: nativeConnection, tessera: { taskQueue: 'cpu-tessera', activities: tessera.activities }, baselineTaskQueue: 'cpu-bare' });
+    teardown.add('workers', () => workers.shutdown());
+    const sides: Record<string, TurnSender> = {
+      tessera: tesseraSender(tessera.chats, { appId: 'bench', userId: 'bench-user', template: tessera.template }),
+      baseline: baselineSender(client, { taskQueue: 'cpu-bare', maxUpdates: 100 }),
+    };
+    const ports = [stack.mongoUri, stack.redisUrl].map((url) => new URL(url).port);
+    const profile = process.argv.includes('--profile') ? inspectorProfile(path.join(scratch, '..', 'turn-cpu.cpuprofile')) : undefined;
+    const limits = { turnDeadlineMs: 60_000, budgetMs: Number.POSITIVE_INFINITY };
+    const rows: Record<string, Record<string, number>> = {};
+    for (const [side, sender] of Object.entries(sides)) {
+      const names = Array.from({ length: chats }, (_, i) => `${side}-${i}`);
+      await runConversations(sender, names, { first: 1, count: 1 }, limits); // starts and warms the chats
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const before = cpuByService(scratch, ports);
+      if (side === 'tessera' && profile) await profile.start();
+      const result = await runConversations(sender, names, { first: 2, count: turns }, limits);
+      await new Promise((resolve) => setTimeout(resolve, 2000)); // let trailing work (timers, acks) finish
+      const after = cpuByService(scratch, ports);
+      if (side === 'tessera' && profile) await profile.stop();
+      const done = result.samples.filter((s) => s.ok).length;
+      rows[side] = Object.fromEntries(Object.keys(after).map((k) => [k, ((after[k] ?? 0) - (before[k] ?? 0)) * 1000 / done]));
+      rows[side].turns = done;
+      rows[side].wallMs = result.wallMs;
+    }
+    const keys = [...new Set(Object.values(rows).flatMap((r) => Object.keys(r)))];
+    console.log(`CPU ms per turn, ${chats} chats x ${turns} turns`);
+    console.log(`${'service'.padEnd(10)} ${'tessera'.padStart(10)} ${'baseline'.padStart(10)}`);
+    for (const key of keys) console.log(`${key.padEnd(10)} ${(rows.tessera?.[key] ?? 0).toFixed(2).padStart(10)} ${(rows.baseline?.[key] ?? 0).toFixed(2).padStart(10)}`);
+  } finally {
+    await teardown.run();
+  }
+}
+
+main().then(() => process.exit(0), (error: unknown) => { console.error(error); process.exit(1); });
