@@ -2,11 +2,12 @@
  * Analytics reads for one app: whole UTC days come from the latest rollup run of each day
  * (`daily_app_usage`), everything else (partial days, days not rolled up yet, hourly grouping)
  * from the raw events read with FINAL. Both sides produce the same partial aggregates (sums and
- * t-digest states) and are merged once, so totals are exact across the seam; percentiles are
- * t-digest estimates.
+ * bfloat16 quantile states, see usage-measures) and are merged once, so totals and percentiles are
+ * the same across the seam.
  */
 import { splitByDays, type TimeWindow } from '../domain/analytics';
 import type { ClickHouseStore } from './clickhouse';
+import { finalMeasures, measuresFrom } from './usage-measures';
 
 export const GROUP_BYS = ['day', 'hour', 'model', 'template', 'user'] as const;
 export type GroupBy = (typeof GROUP_BYS)[number];
@@ -33,8 +34,6 @@ export interface AnalyticsResult {
   /** Days served from rollups, and raw windows read. */
   sources: { rollup_days: string[]; raw_windows: number };
 }
-
-const Q = '(0.5, 0.95, 0.99)';
 
 const RAW_KEY: Record<GroupBy, string> = {
   day: 'toString(toDate(ts))',
@@ -74,12 +73,7 @@ export async function queryAnalytics(
       params[`t${i}`] = chTime(window.to);
       return `(ts >= {f${i}:DateTime64(3)} AND ts < {t${i}:DateTime64(3)})`;
     });
-    parts.push(`SELECT ${RAW_KEY[query.groupBy]} AS key,
-        count() AS p_calls, countIf(step = 0) AS p_turns, countIf(status != 'ok') AS p_errors,
-        sum(input_tokens) AS p_input, sum(cached_input_tokens) AS p_cached, sum(output_tokens) AS p_output,
-        sum(cost_nanos) AS p_cost, sum(billed_cost_nanos) AS p_billed, countIf(NOT priced) AS p_unpriced,
-        sum(energy_wh) AS p_energy, countIf(NOT energy_estimated) AS p_unestimated,
-        quantilesTDigestState${Q}(latency_ms) AS lq, quantilesTDigestStateIf${Q}(ttft_ms, ttft_ms > 0) AS tq
+    parts.push(`SELECT ${RAW_KEY[query.groupBy]} AS key, ${measuresFrom('raw')}
       FROM ${ch.table('usage_events')} FINAL
       WHERE app_id = {app:String} AND (${windows.join(' OR ')})
       GROUP BY key`);
@@ -87,23 +81,14 @@ export async function queryAnalytics(
   if (rolled.length > 0 && query.groupBy !== 'hour') {
     params.days = rolled;
     params.runs = rolled.map((day) => runs.get(day) ?? '');
-    parts.push(`SELECT ${ROLLUP_KEY[query.groupBy]} AS key,
-        sum(calls) AS p_calls, sum(turns) AS p_turns, sum(errors) AS p_errors,
-        sum(input_tokens) AS p_input, sum(cached_input_tokens) AS p_cached, sum(output_tokens) AS p_output,
-        sum(cost_nanos) AS p_cost, sum(billed_cost_nanos) AS p_billed, sum(unpriced_calls) AS p_unpriced,
-        sum(energy_wh) AS p_energy, sum(unestimated_calls) AS p_unestimated,
-        quantilesTDigestMergeState${Q}(latency_q) AS lq, quantilesTDigestMergeState${Q}(ttft_q) AS tq
+    parts.push(`SELECT ${ROLLUP_KEY[query.groupBy]} AS key, ${measuresFrom('merged')}
       FROM ${ch.table('daily_app_usage')}
       WHERE app_id = {app:String} AND toString(day) IN {days:Array(String)} AND run_id IN {runs:Array(String)}
       GROUP BY key`);
   }
   if (parts.length === 0) return { rows: [], sources: { rollup_days: [], raw_windows: 0 } };
   const result = await ch.client.query({
-    query: `SELECT key, sum(p_calls) AS calls, sum(p_turns) AS turns, sum(p_errors) AS errors,
-        sum(p_input) AS input_tokens, sum(p_cached) AS cached_input_tokens, sum(p_output) AS output_tokens,
-        sum(p_cost) AS cost_nanos, sum(p_billed) AS billed_cost_nanos, sum(p_unpriced) AS unpriced_calls,
-        sum(p_energy) AS energy_wh, sum(p_unestimated) AS unestimated_calls,
-        quantilesTDigestMerge${Q}(lq) AS latency_ms, quantilesTDigestMerge${Q}(tq) AS ttft_ms
+    query: `SELECT key, ${finalMeasures()}
       FROM (${parts.join('\nUNION ALL\n')})
       GROUP BY key ORDER BY key`,
     query_params: params,
@@ -126,8 +111,8 @@ export async function queryAnalytics(
       // Float sums depend on the order of addition: six decimals (µWh) are what the estimate supports.
       energy_wh: Math.round(Number(row.energy_wh) * 1e6) / 1e6,
       unestimated_calls: Number(row.unestimated_calls),
-      latency_ms: triple(row.latency_ms),
-      ttft_ms: triple(row.ttft_ms),
+      latency_ms: triple(row.latency_q),
+      ttft_ms: triple(row.ttft_q),
     })),
     sources: { rollup_days: rolled, raw_windows: raw.length },
   };
@@ -152,7 +137,7 @@ export async function latestRuns(ch: ClickHouseStore, days: string[]): Promise<M
 /** Deletes one pseudonym's rows of an app from every analytics table; returns rows removed per table. */
 export async function eraseAnalyticsUser(ch: ClickHouseStore, appId: string, pseudonym: string): Promise<Record<string, number>> {
   const removed: Record<string, number> = {};
-  for (const [table, column] of [['usage_events', 'user_pseudonym'], ['daily_app_usage', 'user_pseudonym'], ['audit_events', 'actor_pseudonym']] as const) {
+  for (const [table, column] of [['usage_events', 'user_pseudonym'], ['hourly_app_usage', 'user_pseudonym'], ['daily_app_usage', 'user_pseudonym'], ['audit_events', 'actor_pseudonym']] as const) {
     const before = await ch.client.query({
       query: `SELECT count() AS n FROM ${ch.table(table)} WHERE app_id = {app:String} AND ${column} = {p:String}`,
       query_params: { app: appId, p: pseudonym },

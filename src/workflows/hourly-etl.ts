@@ -4,10 +4,11 @@
  * the child `etl:{window_start_iso}`, so a window is never collected twice at once), by
  * `tessera-etl-fresh` (the last minutes, for fresh dashboards) and by backfill or re-pricing with
  * an explicit window. Every insert is idempotent, so a window may be collected again at any time.
+ * A window that is one whole UTC hour is then rolled up (`aggregateHour`) for the daily job.
  */
-import { ApplicationFailure, executeChild, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, patched, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { EtlMode, EtlWindowResult } from '../activities/analytics';
-import { floorTo, iso, MINUTE_MS, previousHour } from '../domain/analytics';
+import { floorTo, HOUR_MS, iso, MINUTE_MS, previousHour } from '../domain/analytics';
 import { inBatches, lookups, scans } from './analytics/activities';
 import { SCHEDULED_START_TIME, workflowIds } from './contract';
 
@@ -32,6 +33,8 @@ export interface HourlyEtlResult {
   audit_rows: number;
   /** Closed runs of the window from Temporal visibility. */
   workflow_runs: number;
+  /** Events rolled up when the window is one whole UTC hour (the daily job merges those rollups). */
+  hour_rollup_events?: number;
 }
 
 /** How far back the fresh ETL looks each minute (late writes inside it are caught again). */
@@ -74,5 +77,10 @@ async function collect(from: string, to: string, input: HourlyEtlInput): Promise
   }));
   const rows = (source: string) => results.filter((r) => r.source === source).reduce((sum, r) => sum + r.result.rows, 0);
   const runs = mode === 'etl' ? (await scans.etlWorkflowRuns({ from, to })).rows : 0;
-  return { from, to, apps: apps.length, usage_rows: rows('usage'), audit_rows: rows('audit'), workflow_runs: runs };
+  const result: HourlyEtlResult = { from, to, apps: apps.length, usage_rows: rows('usage'), audit_rows: rows('audit'), workflow_runs: runs };
+  const start = Date.parse(from);
+  if (start % HOUR_MS === 0 && Date.parse(to) - start === HOUR_MS && patched('hourly-rollup')) {
+    result.hour_rollup_events = (await scans.aggregateHour(from)).events;
+  }
+  return result;
 }

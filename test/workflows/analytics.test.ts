@@ -101,6 +101,9 @@ describe('hourlyEtl', () => {
     histories.push({ name: 'analytics-hourly-etl', workflowId });
     expect(result).toMatchObject({ apps: 3, usage_rows: 60 });
     expect(await usageRows('wf-pro')).toBe(60);
+    // A whole hour is rolled up after its ETL, for the daily job to merge.
+    expect(result.hour_rollup_events).toBe(60);
+    expect(await scalar(ch, "SELECT sum(events) FROM tessera.hourly_rollup_runs WHERE hour = '2026-02-01 10:00:00'")).toBe(60);
   });
 
   it('as its Schedule starts it: collects the hour that closed before the run, as child etl:{hour}', async () => {

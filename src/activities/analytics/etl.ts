@@ -10,6 +10,7 @@ import type { AuditEventDoc, UsageEventDoc } from '../../stores/documents';
 import { tenantCollections } from '../../stores/tenant-collection';
 import { chDateTime, insertBatch } from './clickhouse-batch';
 import type { AnalyticsDeps } from './deps';
+import { markHoursWritten } from './hour-writes';
 import { usageRowMapper } from './usage-rows';
 
 export type EtlSource = 'usage' | 'audit';
@@ -71,10 +72,12 @@ export async function etlWindow(deps: AnalyticsDeps, input: EtlWindowInput): Pro
   // One insert in flight while the cursor reads the next batch (MongoDB and ClickHouse work side
   // by side); commits still complete, and are heartbeated, one after another in order.
   let inflight: Promise<void> = Promise.resolve();
-  const commit = async (table: string, rows: Record<string, unknown>[], last: { ts: string; id: string }) => {
+  const commit = async (table: string, rows: Record<string, unknown>[], last: { ts: string; id: string }, span?: [number, number]) => {
     await inflight;
     inflight = (async () => {
       await insertBatch(deps.clickhouse, table, scope, rows, version);
+      // Before the batch counts as committed: a retry after a failed mark writes both again.
+      if (span && rows.length > 0) await markHoursWritten(deps.clickhouse, span[0], span[1]);
       progress.after_ts = last.ts;
       progress.after_id = last.id;
       progress.rows += rows.length;
@@ -94,7 +97,8 @@ export async function etlWindow(deps: AnalyticsDeps, input: EtlWindowInput): Pro
         const fresh = progress.after_ts ? docs.filter((doc) => after(doc.ts.toISOString(), doc.event_id, progress)) : docs;
         const last = docs[docs.length - 1];
         if (!last) return;
-        await commit('usage_events', fresh.map(toRow), { ts: last.ts.toISOString(), id: last.event_id });
+        const span: [number, number] = [fresh[0]?.ts.getTime() ?? 0, last.ts.getTime()]; // sorted by ts
+        await commit('usage_events', fresh.map(toRow), { ts: last.ts.toISOString(), id: last.event_id }, span);
       },
     );
   } else {

@@ -204,4 +204,63 @@ export const clickHouseMigrations: ClickHouseMigration[] = [
     name: 'workflow_runs_insert_dedup',
     statements: (t) => [`ALTER TABLE ${t('workflow_runs')} MODIFY SETTING non_replicated_deduplication_window = 1000`],
   },
+  {
+    // Rollups by the hour: each closed hour is rolled up right after its ETL, and the daily job
+    // merges the day's 24 hourly partials (recomputing an hour from the events only when it was
+    // written to since its rollup: `usage_hour_writes`). The percentile states become bfloat16
+    // histograms, whose merge is exact and cheap (t-digest merges cost as much as the raw values).
+    // Rollups are derived data: the old t-digest rollups are cleared, so readers take those days
+    // from the events until they are rolled up again (daily job, backfill).
+    version: 7,
+    name: 'hourly_rollups_bfloat16',
+    statements: (t) => [
+      `TRUNCATE TABLE ${t('daily_rollup_runs')}`,
+      `TRUNCATE TABLE ${t('daily_app_usage')}`,
+      `ALTER TABLE ${t('daily_app_usage')} DROP COLUMN IF EXISTS latency_q, DROP COLUMN IF EXISTS ttft_q`,
+      `ALTER TABLE ${t('daily_app_usage')}
+        ADD COLUMN IF NOT EXISTS latency_q AggregateFunction(quantilesBFloat16(0.5, 0.95, 0.99), UInt32) AFTER unestimated_calls,
+        ADD COLUMN IF NOT EXISTS ttft_q AggregateFunction(quantilesBFloat16(0.5, 0.95, 0.99), UInt32) AFTER latency_q`,
+      `CREATE TABLE IF NOT EXISTS ${t('hourly_app_usage')} (
+        app_id LowCardinality(String),
+        hour DateTime('UTC'),
+        model LowCardinality(String),
+        template LowCardinality(String),
+        user_pseudonym String,
+        run_id String,
+        calls UInt64,
+        turns UInt64,
+        errors UInt64,
+        input_tokens UInt64,
+        cached_input_tokens UInt64,
+        output_tokens UInt64,
+        cost_nanos Int64,
+        billed_cost_nanos Int64,
+        unpriced_calls UInt64,
+        energy_wh Float64,
+        unestimated_calls UInt64,
+        latency_q AggregateFunction(quantilesBFloat16(0.5, 0.95, 0.99), UInt32),
+        ttft_q AggregateFunction(quantilesBFloat16(0.5, 0.95, 0.99), UInt32)
+      ) ENGINE = MergeTree
+      PARTITION BY toYYYYMM(hour)
+      ORDER BY (hour, run_id, app_id, model, template, user_pseudonym)`,
+      // One row per finished rollup of an hour; `snapshot_at` is taken before it reads the events.
+      `CREATE TABLE IF NOT EXISTS ${t('hourly_rollup_runs')} (
+        hour DateTime('UTC'),
+        run_id String,
+        snapshot_at DateTime64(3, 'UTC'),
+        events UInt64,
+        computed_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(computed_at)
+      PARTITION BY toYYYYMM(hour)
+      ORDER BY (hour, run_id)`,
+      // When each hour's events were last written (after the write committed): an hourly rollup
+      // whose snapshot is not later than that is stale.
+      `CREATE TABLE IF NOT EXISTS ${t('usage_hour_writes')} (
+        hour DateTime('UTC'),
+        written_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(written_at)
+      PARTITION BY toYYYYMM(hour)
+      ORDER BY hour`,
+    ],
+  },
 ];
