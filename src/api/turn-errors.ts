@@ -16,6 +16,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   // The model (or a tool) failed for good after its retries: an upstream failure, not the caller's.
   turn_failed: 502,
   message_conflict: 409,
+  // An LLM call the app's budget could not cover mid-turn: as admission refuses a spent budget.
+  budget_exhausted: 402,
 };
 
 /** A `ChatTurnError` as an `HttpError`; Temporal being unreachable as 503; anything else as is. */

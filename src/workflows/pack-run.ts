@@ -15,12 +15,13 @@ import {
   condition,
   executeChild,
   isCancellation,
+  patched,
   setHandler,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { addUsage, ZERO_USAGE, type UsageTotals } from '../domain/chat';
+import { addUsage, BUDGET_EXHAUSTED, causedBy, ZERO_USAGE, type UsageTotals } from '../domain/chat';
 import {
   finalSteps,
   packIds,
@@ -36,6 +37,9 @@ import { packStep } from './pack-step';
 import { packBookkeeping } from './packs/activities';
 import { innermostMessage } from './packs/errors';
 import { webhookDelivery } from './webhook-delivery';
+
+/** `patched()` id: a step refused by the budget ends the run `budget_exhausted` (before: `failed`). */
+export const BUDGET_REFUSAL_PATCH = 'pack-step-budget-refusal';
 
 export async function packRun(input: PackRunInput): Promise<PackRunResult> {
   const { appId, runId, pack, userId, actor } = input;
@@ -110,8 +114,11 @@ export async function packRun(input: PackRunInput): Promise<PackRunResult> {
             finished({ status: 'cancelled', usage });
             return;
           }
-          failed = true;
           finished({ status: 'failed', usage, error: innermostMessage(error, 'the step failed') });
+          // A step whose LLM call the run's (or the app's) budget could not cover: the budget is
+          // spent, not the pack broken — no new step starts and the run ends budget_exhausted.
+          if (causedBy(error, BUDGET_EXHAUSTED) && patched(BUDGET_REFUSAL_PATCH)) budgetSpent = true;
+          else failed = true;
         },
       );
   };

@@ -7,6 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOfflineModel, type RunningOfflineModel } from '../../src/dev/offline-model';
 import { packIds, type PackRunResult } from '../../src/domain/packs';
+import { Budgets, budgetScopes } from '../../src/stores/budgets';
 import { ChatRepository } from '../../src/stores/chat-repository';
 import { PackStore } from '../../src/stores/pack-store';
 import { tenantCollections } from '../../src/stores/tenant-collection';
@@ -149,7 +150,7 @@ describe('packRun', () => {
     });
   });
 
-  it('stops starting steps once the budget is spent and ends budget_exhausted', async () => {
+  it('a step whose LLM call the run\'s budget cannot cover is refused before the call; the run ends budget_exhausted', async () => {
     const chain = inlinePack({
       name: 'chain',
       steps: [
@@ -158,12 +159,21 @@ describe('packRun', () => {
         { id: 'three', template: 'assistant', prompt: 'Third', depends_on: ['two'] },
       ],
     });
+    // 1,000 nano-dollars: less than any call's largest cost, so the first reservation is refused.
     const result = await kit.withWorker(async () =>
       (await startRun(kit, env.client, { appId: APP, runId: 'bud1', pack: chain, budgetUsd: 0.000001 })).result(),
     );
     expect(result.status).toBe('budget_exhausted');
-    expect(result.totals.cost_nanos).toBeGreaterThanOrEqual(1000);
-    expect([result.steps.one?.status, result.steps.two?.status, result.steps.three?.status]).toEqual(['completed', 'skipped', 'skipped']);
+    expect(result.totals.cost_nanos).toBe(0);
+    expect([result.steps.one?.status, result.steps.two?.status, result.steps.three?.status]).toEqual(['failed', 'skipped', 'skipped']);
+    expect(result.steps.one?.error).toMatch(/pack:packapp:bud1 budget cannot cover this call/);
+    // The model was never called, the step was not retried (it would be refused again), and the
+    // run's limit is lifted once it ended.
+    const { usageEvents } = tenantCollections(kit.mongo, APP);
+    const usage = await usageEvents.find({ chat_id: packIds.stepChat('bud1', 'one', 1) });
+    expect(usage.map((event) => [event.status, event.error_type])).toEqual([['error', 'budget_exhausted']]);
+    expect(await usageEvents.find({ chat_id: packIds.stepChat('bud1', 'one', 2) })).toHaveLength(0);
+    expect(await new Budgets(kit.redis).status(budgetScopes.packRun(APP, 'bud1'))).toEqual({ limitNanos: null, spentNanos: 0 });
   });
 
   it('cancelling the run cancels its running steps and records every unfinished one', async () => {

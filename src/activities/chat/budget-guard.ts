@@ -1,26 +1,27 @@
 /**
  * The budget check around one LLM call: before it, the largest cost the call can have (the price
  * table × an upper bound of the prompt's tokens + `max_tokens` of output) is reserved atomically in
- * Redis against the app's monthly budget; after it, the hold is settled to the real cost. So replicas
- * calling at once can never spend past the budget together (`src/stores/budgets.ts`).
+ * Redis against the app's monthly budget — and a pack step's against its run's budget too; after it,
+ * the hold is settled to the real cost. So replicas calling at once can never spend past a budget
+ * together (`src/stores/budgets.ts`).
  *
  * The prompt bound is its UTF-8 byte count (every token of OpenAI's tokenizers covers at least one
  * byte) plus the per-message framing: never below the real count, so the hold always covers the call.
  * An unpriced model cannot be reserved for; it is let through and recorded as unpriced, as ever.
- *
- * Seam for packs: a pack step's call adds `budgetScopes.packRun(app, run)` to the scopes.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { BUDGET_EXHAUSTED } from '../../domain/chat';
 import { computeCost, type PriceBook, type TokenUsage } from '../../domain/pricing';
 import { Budgets, budgetScopes, type BudgetScope } from '../../stores/budgets';
 import type { Redis } from 'ioredis';
 
-export const BUDGET_EXHAUSTED = 'budget_exhausted';
 const TOKENS_PER_MESSAGE = 4;
 const REPLY_PRIMING_TOKENS = 3;
 
 export interface BudgetedCall {
   appId: string;
+  /** A pack step's call also counts toward its run's budget. */
+  packRunId?: string;
   /** Unique per attempt of the call (an app-scoped id). */
   reservationId: string;
   model: string;
@@ -57,7 +58,8 @@ export class BudgetGuard {
   }
 
   private scopes(call: BudgetedCall): BudgetScope[] {
-    return [budgetScopes.appMonth(call.appId, call.at)];
+    const month = budgetScopes.appMonth(call.appId, call.at);
+    return call.packRunId === undefined ? [month] : [month, budgetScopes.packRun(call.appId, call.packRunId)];
   }
 
   private cost(model: string, usage: TokenUsage, at: Date): number | undefined {

@@ -10,6 +10,7 @@ import type { UsageTotals } from '../../domain/chat';
 import { packIds, renderPrompt, type PackEventType, type PackRunStatus, type WebhookDeliveryInput } from '../../domain/packs';
 import { ChatRepository } from '../../stores/chat-repository';
 import type { MongoStores } from '../../stores/mongo';
+import { Budgets, budgetScopes } from '../../stores/budgets';
 import { PackEvents } from '../../stores/pack-events';
 import { PackStore } from '../../stores/pack-store';
 import { tenantCollections } from '../../stores/tenant-collection';
@@ -61,13 +62,18 @@ export function createPackActivities(deps: PackActivityDeps) {
   const now = deps.now ?? (() => new Date());
   const events = new PackEvents(deps.redis);
   const store = (appId: string) => new PackStore(deps.mongo, appId);
+  const budgets = new Budgets(deps.redis);
 
   return {
-    /** Writes the run's document; publishes `run.started` / `run.completed` once. Says whether the
-     * app has a webhook to tell. */
+    /** Writes the run's document; publishes `run.started` / `run.completed` once. At the start, the
+     * run's budget becomes the limit its steps' LLM calls reserve against (lifted at the end). Says
+     * whether the app has a webhook to tell. */
     async recordPackRun(args: RecordRunArgs): Promise<{ webhook: boolean }> {
       const { status } = args;
       const packs = store(status.appId);
+      if (status.budgetNanos !== undefined) {
+        await budgets.setLimit(budgetScopes.packRun(status.appId, status.runId), args.ended ? null : status.budgetNanos);
+      }
       await packs.recordRun({ ...status, userId: args.userId, finalSteps: args.finalSteps }, now(), args.ended);
       const type = args.ended ? 'run.completed' : 'run.started';
       await events.publishOnce(status.appId, status.runId, type, type, {

@@ -2,3 +2,4 @@ export * from './types';
 export * from './ids';
 export * from './steps';
 export * from './validation';
+export * from './failures';

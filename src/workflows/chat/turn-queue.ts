@@ -15,6 +15,8 @@ export interface QueuedTurn {
   cancelMode?: 'interrupted' | 'rolled_back' | 'cancelled';
   reply?: TurnReply;
   error?: string;
+  /** Why a failed turn failed, when it is a known type the caller can act on (`budget_exhausted`). */
+  failureType?: string;
 }
 
 export class TurnQueue {
