@@ -10,20 +10,45 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Teardown } from '../src/dev/teardown';
+import { workflowIds } from '../src/workflows/contract';
 import { flood, openChats, percentile, startOpsBenchStack, timedTurn, type OpsBenchStack } from './support/ops-stack';
+import { turnTimelines, type TurnTimeline, type TurnWindow } from './support/turn-timeline';
 
 const TARGET = 1.5;
 
-async function quietTurns(stack: OpsBenchStack, key: string, chatId: string, turns: number): Promise<number[]> {
-  const times: number[] = [];
+async function quietTurns(stack: OpsBenchStack, key: string, chatId: string, turns: number): Promise<TurnWindow[]> {
+  const windows: TurnWindow[] = [];
   for (let i = 0; i < turns; i++) {
-    const { status, ms } = await timedTurn(stack, key, chatId, `hello ${i}`);
-    if (status === 200) times.push(ms);
+    const from = Date.now();
+    const { status } = await timedTurn(stack, key, chatId, `hello ${i}`);
+    if (status === 200) windows.push({ from, to: Date.now() });
   }
-  return times;
+  return windows;
 }
 
-async function mode(on: boolean, turns: number, root: string): Promise<{ alone: number; flooded: number }> {
+/** The mean of each part of the quiet turns at or above the p90 (where the p95 comes from). */
+function slowTail(timelines: TurnTimeline[]): TurnTimeline {
+  const cut = percentile(timelines.map((t) => t.totalMs), 90);
+  const tail = timelines.filter((t) => t.totalMs >= cut);
+  const mean = (pick: (t: TurnTimeline) => number) => Math.round(tail.reduce((sum, t) => sum + pick(t), 0) / tail.length);
+  return {
+    totalMs: mean((t) => t.totalMs),
+    workflowTaskWaitMs: mean((t) => t.workflowTaskWaitMs),
+    workflowTaskRunMs: mean((t) => t.workflowTaskRunMs),
+    activityWaitMs: mean((t) => t.activityWaitMs),
+    activityRunMs: mean((t) => t.activityRunMs),
+    otherMs: mean((t) => t.otherMs),
+  };
+}
+
+interface ModeResult {
+  alone: number;
+  flooded: number;
+  aloneTail: TurnTimeline;
+  floodedTail: TurnTimeline;
+}
+
+async function mode(on: boolean, turns: number, root: string): Promise<ModeResult> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-fair-'));
   const teardown = new Teardown((step, error) => process.stderr.write(`stopping ${step}: ${String(error)}\n`));
   try {
@@ -38,12 +63,19 @@ async function mode(on: boolean, turns: number, root: string): Promise<{ alone: 
     const [quietChat] = await openChats(stack, quiet, 'q', 1);
     const noisyChats = await openChats(stack, noisy, 'n', 40);
     await quietTurns(stack, quiet, quietChat!, 3); // warm-up
-    const alone = percentile(await quietTurns(stack, quiet, quietChat!, turns), 95);
+    const aloneTurns = await quietTurns(stack, quiet, quietChat!, turns);
     const noise = flood(stack, noisy, noisyChats);
     await new Promise((resolve) => setTimeout(resolve, 3_000)); // the flood builds its backlog
-    const flooded = percentile(await quietTurns(stack, quiet, quietChat!, turns), 95);
+    const floodedTurns = await quietTurns(stack, quiet, quietChat!, turns);
     await noise.stop();
-    return { alone, flooded };
+    const p95 = (windows: TurnWindow[]) => percentile(windows.map((w) => w.to - w.from), 95);
+    const timelines = (windows: TurnWindow[]) => turnTimelines(stack.temporal, workflowIds.chat('quiet', quietChat!), windows);
+    return {
+      alone: p95(aloneTurns),
+      flooded: p95(floodedTurns),
+      aloneTail: slowTail(await timelines(aloneTurns)),
+      floodedTail: slowTail(await timelines(floodedTurns)),
+    };
   } finally {
     await teardown.run();
     fs.rmSync(scratch, { recursive: true, force: true });
@@ -54,15 +86,22 @@ async function main(): Promise<void> {
   const turnsArg = process.argv.indexOf('--turns');
   const turns = turnsArg > 0 ? Number(process.argv[turnsArg + 1]) : 20;
   const root = path.resolve(__dirname, '..');
-  const results: Record<string, { alone: number; flooded: number; ratio: number }> = {};
-  for (const on of [true, false]) {
-    const { alone, flooded } = await mode(on, turns, root);
+  const results: Record<string, ModeResult & { ratio: number }> = {};
+  const parts = (t: TurnTimeline) =>
+    `workflow-task wait ${t.workflowTaskWaitMs}, run ${t.workflowTaskRunMs}; activity wait ${t.activityWaitMs}, run ${t.activityRunMs}; other ${t.otherMs} ms`;
+  // `--only on|off` measures one mode (while developing).
+  const only = process.argv.indexOf('--only');
+  const modes = only > 0 ? [process.argv[only + 1] === 'on'] : [true, false];
+  for (const on of modes) {
+    const result = await mode(on, turns, root);
+    const { alone, flooded } = result;
     const label = on ? 'autopilot+fairness on' : 'autopilot+fairness off';
-    results[label] = { alone, flooded, ratio: flooded / alone };
+    results[label] = { ...result, ratio: flooded / alone };
     process.stdout.write(`${label}: quiet p95 alone ${alone.toFixed(0)} ms, while flooded ${flooded.toFixed(0)} ms: ${(flooded / alone).toFixed(2)}×\n`);
+    process.stdout.write(`  slowest tenth alone:   ${parts(result.aloneTail)}\n  slowest tenth flooded: ${parts(result.floodedTail)}\n`);
   }
-  const onRatio = results['autopilot+fairness on']!.ratio;
-  process.stdout.write(`\ntarget ≤ ${TARGET}× with them on: ${onRatio <= TARGET ? 'met' : 'MISSED'}\n`);
+  const onRatio = results['autopilot+fairness on']?.ratio;
+  if (onRatio !== undefined) process.stdout.write(`\ntarget ≤ ${TARGET}× with them on: ${onRatio <= TARGET ? 'met' : 'MISSED'}\n`);
   process.stdout.write(`${JSON.stringify({ bench: 'fairness', turns, results })}\n`);
 }
 

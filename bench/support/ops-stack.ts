@@ -147,22 +147,29 @@ export async function openChats(stack: OpsBenchStack, key: string, prefix: strin
   return ids;
 }
 
-/** Sends a message and waits for its reply; returns the HTTP status and the time it took. */
-export async function timedTurn(stack: OpsBenchStack, key: string, chatId: string, content: string): Promise<{ status: number; ms: number }> {
+/** Sends a message and waits for its reply; returns the HTTP status, the time it took and any Retry-After (s). */
+export async function timedTurn(
+  stack: OpsBenchStack,
+  key: string,
+  chatId: string,
+  content: string,
+): Promise<{ status: number; ms: number; retryAfterSeconds?: number }> {
   const started = performance.now();
   const response = await stack.call('POST', `/v1/chats/${chatId}/messages`, key, { content });
   await response.arrayBuffer();
-  return { status: response.status, ms: performance.now() - started };
+  const retryAfter = Number(response.headers.get('retry-after') ?? NaN);
+  return { status: response.status, ms: performance.now() - started, ...(Number.isFinite(retryAfter) ? { retryAfterSeconds: retryAfter } : {}) };
 }
 
-/** Keeps every chat busy with back-to-back turns until `stop()` (refused turns back off a little). */
+/** Keeps every chat busy with back-to-back turns until `stop()`; a refused turn is sent again when
+ * its Retry-After says (as a client library would), at least 250 ms later. */
 export function flood(stack: OpsBenchStack, key: string, chats: string[]): { stop(): Promise<void>; sent(): number } {
   let running = true;
   let sent = 0;
   const loops = chats.map(async (chatId) => {
     while (running) {
-      const { status } = await timedTurn(stack, key, chatId, `Tell me a long story ${sent++}`);
-      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 250));
+      const { status, retryAfterSeconds = 0 } = await timedTurn(stack, key, chatId, `Tell me a long story ${sent++}`);
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, Math.max(250, retryAfterSeconds * 1000)));
     }
   });
   return {

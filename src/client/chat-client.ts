@@ -31,6 +31,7 @@ import {
   transcriptQuery,
   workflowIds,
 } from '../workflows/contract';
+import { appPriority } from './fairness';
 import { FifoGate } from './fifo-gate';
 
 export interface ChatRefInput {
@@ -185,9 +186,7 @@ export class ChatClient {
       workflowId: workflowIds.chat(ref.appId, ref.chatId),
       taskQueue: this.options.taskQueueFor?.(ref.appId) ?? this.options.taskQueue ?? TASK_QUEUES.chat,
       args: [input] as [ChatSessionInput],
-      // Task-queue fairness (Priority and Fairness): tenants share the queues, and one app's backlog
-      // is dispatched in turn with the others' instead of ahead of them. Activities inherit it.
-      priority: { fairnessKey: ref.appId, ...(ref.fairnessWeight !== undefined ? { fairnessWeight: ref.fairnessWeight } : {}) },
+      priority: appPriority(ref.appId, ref.fairnessWeight),
       typedSearchAttributes: [
         { key: SA.appId, value: ref.appId },
         { key: SA.userId, value: ref.userId },

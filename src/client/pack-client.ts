@@ -10,6 +10,7 @@ import { usdToNanos } from '../domain/pricing';
 import type { ChatTemplate } from '../domain/templates';
 import { packRunStatusQuery, SA, TASK_QUEUES, workflowIds } from '../workflows/contract';
 import type { packRun } from '../workflows/pack-run';
+import { appPriority } from './fairness';
 
 export interface StartPackRun {
   appId: string;
@@ -58,6 +59,8 @@ export class PackClient {
       workflowId: workflowIds.pack(run.appId, run.runId),
       args: [PackClient.buildInput(run)],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      // The steps (child workflows) and their activities inherit it.
+      priority: appPriority(run.appId),
       typedSearchAttributes: [
         { key: SA.appId, value: run.appId },
         { key: SA.userId, value: run.userId },

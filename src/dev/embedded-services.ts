@@ -44,8 +44,15 @@ function assertTool(file: string, what: string): void {
 }
 
 /** Temporal Priority and Fairness on every task queue (server ≥ 1.29; implies the priority
- * matcher). Tenants' workflows and activities carry `app_id` as their fairness key. */
-export const DEV_SERVER_FAIRNESS_ARGS = ['--dynamic-config-value', 'matching.enableFairness=true'];
+ * matcher). Tenants' workflows and activities carry `app_id` as their fairness key. Fairness orders
+ * each partition's backlog on its own and a poll lands on a random partition, so with the default 4
+ * a quiet tenant's task waits until a free slot's poll reaches its partition (several noisy tasks
+ * later); one partition per queue orders the whole backlog — and one process gains nothing from more. */
+export const ONE_PARTITION_ARGS = [
+  '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
+  '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+];
+export const DEV_SERVER_FAIRNESS_ARGS = ['--dynamic-config-value', 'matching.enableFairness=true', ...ONE_PARTITION_ARGS];
 
 export async function startTemporalDevServer(opts: {
   binary: string;

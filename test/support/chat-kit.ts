@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { createChatActivities } from '../../src/activities/chat';
@@ -29,8 +29,8 @@ export interface ChatKit {
   taskQueue: string;
   chats: ChatClient;
   template(name: string, overrides?: Partial<ChatTemplate>): ChatTemplate;
-  /** Runs `fn` with a worker polling the kit's task queue. */
-  withWorker<T>(fn: () => Promise<T>): Promise<T>;
+  /** Runs `fn` with a worker polling the kit's task queue (with `interceptors`, when given). */
+  withWorker<T>(fn: () => Promise<T>, interceptors?: WorkerOptions['interceptors']): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -65,12 +65,13 @@ export async function createChatKit(
     taskQueue,
     chats,
     template: (name, overrides = {}) => ({ ...loadTemplate(TEMPLATES_DIR, name), ...overrides }),
-    async withWorker(fn) {
+    async withWorker(fn, interceptors) {
       const worker = await Worker.create({
         connection: env.nativeConnection,
         taskQueue,
         workflowBundle: workflowBundle(),
         activities,
+        ...(interceptors ? { interceptors } : {}),
       });
       return worker.runUntil(fn);
     },
