@@ -188,6 +188,8 @@ describe('erasing a user', () => {
 
     expect(await scalar(ch, 'SELECT count() FROM tessera.usage_events WHERE user_pseudonym = {p:String}', { p: p1 })).toBe(0);
     expect(await scalar(ch, 'SELECT count() FROM tessera.daily_app_usage WHERE user_pseudonym = {p:String}', { p: p1 })).toBe(0);
+    expect(body.clickhouse.hourly_app_usage).toBeGreaterThan(0); // the day rolled up in beforeAll had hourly rows of u1
+    expect(await scalar(ch, 'SELECT count() FROM tessera.hourly_app_usage WHERE user_pseudonym = {p:String}', { p: p1 })).toBe(0);
     expect((await c.sessions.find({})).map((s) => s.chat_id)).toEqual(['kept']);
     expect((await c.messages.find({})).map((m) => m.message_id)).toEqual(['k1']);
     expect(await c.usageEvents.countDocuments({ user_id: 'u1' })).toBe(0);
