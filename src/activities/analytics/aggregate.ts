@@ -12,6 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { dayWindow, HOUR_MS, hoursOf, iso } from '../../domain/analytics';
 import type { ClickHouseStore } from '../../stores/clickhouse';
 import { MEASURE_COLUMNS, measuresFrom } from '../../stores/usage-measures';
+import { activityContext } from './activity-context';
 import { chDateTime } from './clickhouse-batch';
 import type { AnalyticsDeps } from './deps';
 
@@ -73,6 +74,7 @@ export async function aggregateDay(deps: Deps, day: string): Promise<AggregateDa
     if (runs.has(hour.from)) continue;
     runs.set(hour.from, (await aggregateHour(deps, iso(hour.from))).run_id);
     rolledUp += 1;
+    activityContext()?.heartbeat({ hours_rolled_up: rolledUp }); // a day of hours may take a while
   }
   const runId = `${day}:${randomUUID()}`;
   await ch.client.command({

@@ -3,11 +3,11 @@
  * one cursor in bounded batches (sorted by `ts, event_id`), inserts each batch idempotently and
  * heartbeats the last committed event; a retried attempt resumes after it.
  */
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { listApps, SYSTEM_APP_ID } from '../../stores/app-directory';
 import type { AuditEventDoc, UsageEventDoc } from '../../stores/documents';
 import { tenantCollections } from '../../stores/tenant-collection';
+import { activityContext } from './activity-context';
 import { chDateTime, insertBatch } from './clickhouse-batch';
 import type { AnalyticsDeps } from './deps';
 import { markHoursWritten } from './hour-writes';
@@ -44,14 +44,6 @@ export interface EtlProgress {
 export const ETL_BATCH_ROWS = 20_000;
 /** Re-priced rows outrank rows carrying the billed figure, whenever either was written. */
 export const REPRICE_VERSION_OFFSET = 2 ** 42;
-
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined; // called outside an activity (benchmarks, tools)
-  }
-}
 
 export async function etlWindow(deps: AnalyticsDeps, input: EtlWindowInput): Promise<EtlWindowResult> {
   const ctx = activityContext();
