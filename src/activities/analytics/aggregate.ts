@@ -64,36 +64,57 @@ export async function aggregateHour(deps: Deps, hour: string): Promise<Aggregate
   return { hour: iso(from), run_id: runId, ...totals };
 }
 
+/** Merges of a day tried before giving up (a retry of the activity starts over). */
+const DAY_MERGE_ATTEMPTS = 3;
+
 /** Rolls up one UTC day (`yyyy-mm-dd`) from its hourly rollups. */
 export async function aggregateDay(deps: Deps, day: string): Promise<AggregateDayResult> {
   const ch = deps.clickhouse;
   const window = dayWindow(day);
-  const runs = await currentHourRuns(ch, window.from, window.to);
   let rolledUp = 0;
-  for (const hour of hoursOf(window)) {
-    if (runs.has(hour.from)) continue;
-    runs.set(hour.from, (await aggregateHour(deps, iso(hour.from))).run_id);
-    rolledUp += 1;
-    activityContext()?.heartbeat({ hours_rolled_up: rolledUp }); // a day of hours may take a while
+  for (let attempt = 1; ; attempt++) {
+    const latest = await latestHourRuns(ch, window.from, window.to);
+    const merged = new Map<number, string>();
+    for (const hour of hoursOf(window)) {
+      const run = latest.get(hour.from);
+      if (run?.current) {
+        merged.set(hour.from, run.run_id);
+        continue;
+      }
+      merged.set(hour.from, (await aggregateHour(deps, iso(hour.from))).run_id);
+      rolledUp += 1;
+      activityContext()?.heartbeat({ hours_rolled_up: rolledUp }); // a day of hours may take a while
+    }
+    const runId = `${day}:${randomUUID()}`;
+    await ch.client.command({
+      query: `INSERT INTO ${ch.table('daily_app_usage')} (${DIMENSIONS}, day, run_id, ${MEASURE_COLUMNS}, computed_at)
+        SELECT ${DIMENSIONS}, {day:Date}, {run:String}, ${measuresFrom('merged')}, now64(3)
+        FROM ${ch.table('hourly_app_usage')}
+        WHERE hour >= {from:DateTime} AND hour < {to:DateTime} AND run_id IN {hour_runs:Array(String)}
+        GROUP BY ${DIMENSIONS}`,
+      query_params: { day, run: runId, from: chSeconds(window.from), to: chSeconds(window.to), hour_runs: [...merged.values()] },
+    });
+    // An hour rolled up again meanwhile (a backfill) deletes the rows of the run merged here once
+    // it is recorded: then this merge may have missed them, and is done again.
+    const after = await latestHourRuns(ch, window.from, window.to);
+    if ([...merged].every(([hour, run]) => after.get(hour)?.run_id === run)) {
+      const totals = await recordRun(ch, { rows: 'daily_app_usage', runs: 'daily_rollup_runs', column: 'day', type: 'Date' }, day, runId);
+      return { day, run_id: runId, ...totals, hours_rolled_up: rolledUp };
+    }
+    await ch.client.command({
+      query: `DELETE FROM ${ch.table('daily_app_usage')} WHERE day = {day:Date} AND run_id = {run:String}`,
+      query_params: { day, run: runId },
+    });
+    if (attempt >= DAY_MERGE_ATTEMPTS) throw new Error(`the hourly rollups of ${day} kept changing during ${attempt} merges`);
   }
-  const runId = `${day}:${randomUUID()}`;
-  await ch.client.command({
-    query: `INSERT INTO ${ch.table('daily_app_usage')} (${DIMENSIONS}, day, run_id, ${MEASURE_COLUMNS}, computed_at)
-      SELECT ${DIMENSIONS}, {day:Date}, {run:String}, ${measuresFrom('merged')}, now64(3)
-      FROM ${ch.table('hourly_app_usage')}
-      WHERE hour >= {from:DateTime} AND hour < {to:DateTime} AND run_id IN {hour_runs:Array(String)}
-      GROUP BY ${DIMENSIONS}`,
-    query_params: { day, run: runId, from: chSeconds(window.from), to: chSeconds(window.to), hour_runs: [...runs.values()] },
-  });
-  const totals = await recordRun(ch, { rows: 'daily_app_usage', runs: 'daily_rollup_runs', column: 'day', type: 'Date' }, day, runId);
-  return { day, run_id: runId, ...totals, hours_rolled_up: rolledUp };
 }
 
-/** The latest hourly run of each hour in `[from, to)` that no write has made stale, by hour start. */
-async function currentHourRuns(ch: ClickHouseStore, from: number, to: number): Promise<Map<number, string>> {
+/** The latest hourly run of each hour in `[from, to)`, by hour start; `current` unless a write
+ * was marked at or after its snapshot. */
+async function latestHourRuns(ch: ClickHouseStore, from: number, to: number): Promise<Map<number, { run_id: string; current: boolean }>> {
   // An hour never marked as written joins with the default written_at (1970): current.
   const result = await ch.client.query({
-    query: `SELECT toUnixTimestamp(r.hour) * 1000 AS hour, r.run_id AS run_id
+    query: `SELECT toUnixTimestamp(r.hour) * 1000 AS hour, r.run_id AS run_id, w.written_at < r.snapshot_at AS current
       FROM (
         SELECT hour, argMax(run_id, computed_at) AS run_id, argMax(snapshot_at, computed_at) AS snapshot_at
         FROM ${ch.table('hourly_rollup_runs')}
@@ -104,14 +125,13 @@ async function currentHourRuns(ch: ClickHouseStore, from: number, to: number): P
         SELECT hour, max(written_at) AS written_at FROM ${ch.table('usage_hour_writes')}
         WHERE hour >= {from:DateTime} AND hour < {to:DateTime}
         GROUP BY hour
-      ) AS w ON r.hour = w.hour
-      WHERE w.written_at < r.snapshot_at`,
+      ) AS w ON r.hour = w.hour`,
     query_params: { from: chSeconds(from), to: chSeconds(to) },
     format: 'JSONEachRow',
     clickhouse_settings: { join_use_nulls: 0, output_format_json_quote_64bit_integers: 0 },
   });
-  const rows = await result.json<{ hour: number; run_id: string }>();
-  return new Map(rows.map((row) => [Number(row.hour), row.run_id]));
+  const rows = await result.json<{ hour: number; run_id: string; current: number | boolean }>();
+  return new Map(rows.map((row) => [Number(row.hour), { run_id: row.run_id, current: Boolean(Number(row.current)) }]));
 }
 
 async function serverNow(ch: ClickHouseStore): Promise<string> {
