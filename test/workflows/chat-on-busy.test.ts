@@ -18,7 +18,9 @@ let slowModel: Awaited<ReturnType<typeof startOfflineModel>>;
 
 beforeAll(async () => {
   env = await startTimeSkipping();
-  slowModel = await startOfflineModel({ port: 0, tokenLatencyMs: 40 });
+  // Replies of ≈ 5 s: an LLM call hears of a cancellation with its first heartbeat, after 2 s
+  // (quiet-heartbeat.ts); a reply that is complete by then has ended its turn, which stays answered.
+  slowModel = await startOfflineModel({ port: 0, tokenLatencyMs: 100 });
   slow = await createChatKit(env, { label: 'busy', llmBaseUrl: slowModel.url });
   fast = await createChatKit(env, { label: 'burst' });
 });

@@ -65,8 +65,14 @@ describe('a chat turn', () => {
     expect(usage[0]).toMatchObject({ status: 'ok', priced: true, model: expect.stringContaining('gpt-4.1-mini') });
 
     const session = await collections().sessions.findOne({ chat_id: 'c1' });
-    expect(session).toMatchObject({ status: 'active', turn_count: 1 });
+    expect(session).toMatchObject({ status: 'active', turn_count: 1, next_seq: 3 });
     expect(session?.totals.cost_nanos).toBe(reply.usage.cost_nanos);
+    expect(session?.totals.output_tokens).toBe(reply.usage.output_tokens);
+
+    // The answering step ended the turn itself: the only local activity left is beginTurn.
+    const history = await env.client.workflow.getHandle(workflowIds.chat(APP, 'c1')).fetchHistory();
+    const localActivities = (history.events ?? []).filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    expect(localActivities).toHaveLength(2); // openSession and beginTurn
 
     const chain = await new AuditRepository(kit.mongo).verifyAppAuditChain(APP);
     expect(chain).toMatchObject({ valid: true });

@@ -3,10 +3,11 @@
  * the call's event id, so a retry charges nothing twice; the stored event is the source of truth
  * for a retry (its cost stands even if the price table changed in between).
  */
-import { eventIds, type LlmStepArgs, type LlmStepResult, type RecordLlmCallArgs, type RecordedCost } from '../../domain/chat';
+import { endsTurn, eventIds, usageAfterCall, type LlmStepArgs, type LlmStepResult, type RecordLlmCallArgs, type RecordedCost } from '../../domain/chat';
 import { computeCost } from '../../domain/pricing';
 import { activeTraceId } from '../../telemetry/active-trace';
 import type { ChatActivityContext } from './context';
+import { finishTurn } from './turn';
 
 export function accountingActivities(ctx: ChatActivityContext) {
   return {
@@ -16,7 +17,8 @@ export function accountingActivities(ctx: ChatActivityContext) {
 
 /** `llmStep` that, when its args carry `accounting`, records the call it made (or had made on an
  * earlier attempt) before returning: the same event id as `recordLlmCall`, so either one, or a
- * retry of either, charges the call once. */
+ * retry of either, charges the call once. With `accounting.finish`, a step whose answer is the
+ * turn's last also ends the turn (`finishTurn`, idempotent too). */
 export function accountingLlmStep(ctx: ChatActivityContext, llmStep: (args: LlmStepArgs) => Promise<LlmStepResult>) {
   return async (args: LlmStepArgs): Promise<LlmStepResult> => {
     const result = await llmStep(args);
@@ -35,7 +37,22 @@ export function accountingLlmStep(ctx: ChatActivityContext, llmStep: (args: LlmS
       status: 'ok',
       actor: args.accounting.actor,
     });
-    return { ...result, cost };
+    const { finish } = args.accounting;
+    if (!finish || !endsTurn(args, result)) return { ...result, cost };
+    await finishTurn(ctx, {
+      appId: args.appId,
+      chatId: args.chatId,
+      userId: args.accounting.userId,
+      turnId: args.turnId,
+      turnNumber: finish.turnNumber,
+      status: 'completed',
+      usage: usageAfterCall(finish.spentBefore, result, cost),
+      nextSeq: args.seq + 1,
+      replyMessageId: result.messageId,
+      actor: args.accounting.actor,
+      ...(finish.notify ? { notify: true } : {}),
+    });
+    return { ...result, cost, finishedTurn: true };
   };
 }
 

@@ -42,38 +42,7 @@ export function turnActivities(ctx: ChatActivityContext) {
 
     /** Counts the turn into the session's totals (once, by turn number) and announces its end (and
      * to the app's webhook, when the turn asked for it). */
-    async finishTurn(args: FinishTurnArgs): Promise<void> {
-      const { chats } = ctx.repos(args.appId);
-      const now = ctx.now();
-      const failed = args.status === 'failed';
-      await Promise.all([
-        chats.recordFinishedTurn(args.chatId, {
-          turnNumber: args.turnNumber,
-          turnId: args.turnId,
-          usage: args.usage,
-          now,
-          ...(args.nextSeq !== undefined ? { nextSeq: args.nextSeq } : {}),
-        }),
-        ctx.counters.increment(
-          args.appId,
-          { active_runs: -1, ...(failed ? { errors: 1 } : {}) },
-          { dedupId: turnKeys.endedCount(args, args.turnId), at: now },
-        ),
-        ctx.admission.release(args.appId, args.turnId),
-      ]);
-      await ctx.events.publishOnce(
-        args,
-        turnKeys.endedEvent(args.turnId),
-        args.status === 'completed'
-          ? {
-              type: 'turn.completed',
-              turn_id: args.turnId,
-              data: { usage: args.usage, cost_usd: nanosToUsd(args.usage.cost_nanos), message_id: args.replyMessageId ?? null },
-            }
-          : { type: 'turn.failed', turn_id: args.turnId, data: { status: args.status, error: args.error ?? null } },
-      );
-      await notifyTurnEnded(ctx.deps, args);
-    },
+    finishTurn: (args: FinishTurnArgs) => finishTurn(ctx, args),
 
     /** A cancelled turn: `interrupted` keeps its messages (marked), `rolled_back` deletes them. */
     async discardTurn(args: DiscardTurnArgs): Promise<void> {
@@ -104,4 +73,40 @@ export function turnActivities(ctx: ChatActivityContext) {
       ]);
     },
   };
+}
+
+/** The end of a turn: counted into the session's totals (once, by turn number, raising `next_seq`
+ * in the same write), counted out of the app's active runs, its admission slot given back, and
+ * announced once (and to the app's webhook, when the turn asked for it). Idempotent. */
+export async function finishTurn(ctx: ChatActivityContext, args: FinishTurnArgs): Promise<void> {
+  const { chats } = ctx.repos(args.appId);
+  const now = ctx.now();
+  const failed = args.status === 'failed';
+  await Promise.all([
+    chats.recordFinishedTurn(args.chatId, {
+      turnNumber: args.turnNumber,
+      turnId: args.turnId,
+      usage: args.usage,
+      now,
+      ...(args.nextSeq !== undefined ? { nextSeq: args.nextSeq } : {}),
+    }),
+    ctx.counters.increment(
+      args.appId,
+      { active_runs: -1, ...(failed ? { errors: 1 } : {}) },
+      { dedupId: turnKeys.endedCount(args, args.turnId), at: now },
+    ),
+    ctx.admission.release(args.appId, args.turnId),
+  ]);
+  await ctx.events.publishOnce(
+    args,
+    turnKeys.endedEvent(args.turnId),
+    args.status === 'completed'
+      ? {
+          type: 'turn.completed',
+          turn_id: args.turnId,
+          data: { usage: args.usage, cost_usd: nanosToUsd(args.usage.cost_nanos), message_id: args.replyMessageId ?? null },
+        }
+      : { type: 'turn.failed', turn_id: args.turnId, data: { status: args.status, error: args.error ?? null } },
+  );
+  await notifyTurnEnded(ctx.deps, args);
 }

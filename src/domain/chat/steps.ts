@@ -5,7 +5,7 @@
  */
 import type { ActorContext } from '../audit';
 import type { ChatTemplate } from '../templates';
-import type { TurnStatus, UsageTotals } from './types';
+import { addUsage, type TurnStatus, type UsageTotals } from './types';
 
 export interface ChatRef {
   appId: string;
@@ -55,7 +55,32 @@ export interface LlmStepArgs extends ChatRef {
   packRunId?: string;
   /** When given, the step also prices its call and writes the usage, as `recordLlmCall` would (one
    * local activity less per call); the result then carries the `cost`. */
-  accounting?: { userId: string; actor: ActorContext };
+  accounting?: { userId: string; actor: ActorContext; finish?: TurnEnding };
+}
+
+/** What a step needs to end its turn itself when its answer is the turn's last (as `finishTurn`
+ * would, one local activity less per turn); the result then says `finishedTurn`. */
+export interface TurnEnding {
+  turnNumber: number;
+  /** The turn's usage before this call. */
+  spentBefore: UsageTotals;
+  notify?: boolean;
+}
+
+/** Whether a step's answer ends its turn: no tools were allowed, or the model asked for none. */
+export function endsTurn(args: Pick<LlmStepArgs, 'allowTools'>, result: Pick<LlmStepResult, 'toolCalls'>): boolean {
+  return !args.allowTools || result.toolCalls.length === 0;
+}
+
+/** A turn's usage after one more priced call. */
+export function usageAfterCall(before: UsageTotals, result: Pick<LlmStepResult, 'usage'>, cost: RecordedCost): UsageTotals {
+  return addUsage(before, {
+    input_tokens: result.usage.input_tokens,
+    cached_input_tokens: result.usage.cached_input_tokens,
+    output_tokens: result.usage.output_tokens,
+    cost_nanos: cost.costNanos,
+    unpriced_calls: cost.priced ? 0 : 1,
+  });
 }
 
 export interface LlmStepResult {
@@ -73,6 +98,8 @@ export interface LlmStepResult {
   replayed: boolean;
   /** The recorded cost, when the step was asked to account for its call. */
   cost?: RecordedCost;
+  /** The step ended its turn (it was given `accounting.finish` and its answer was the last). */
+  finishedTurn?: boolean;
 }
 
 export interface RunToolArgs extends ChatRef {

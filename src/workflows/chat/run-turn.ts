@@ -6,8 +6,10 @@
 import { isCancellation, patched } from '@temporalio/workflow';
 import type { ActorContext } from '../../domain/audit';
 import {
-  addUsage,
+  endsTurn,
   messageIds,
+  usageAfterCall,
+  type LlmStepArgs,
   type LlmStepResult,
   type TemplateSnapshot,
   type TurnReply,
@@ -19,6 +21,9 @@ import { bookkeeping, llm, tools } from './activities';
 /** `patched()` id: `llmStep` prices its call and writes the usage itself; histories recorded
  * before it replay with the separate `recordLlmCall` local activity. */
 export const LLM_STEP_RECORDS_USAGE_PATCH = 'llm-step-records-usage';
+/** `patched()` id: the step whose answer is the turn's last also ends the turn (what `finishTurn`
+ * does), so a turn's second workflow task runs no local activity. */
+export const LLM_STEP_FINISHES_TURN_PATCH = 'llm-step-finishes-turn';
 
 export interface TurnContext {
   appId: string;
@@ -74,8 +79,9 @@ export async function runTurn(context: TurnContext): Promise<TurnReply> {
     const result = await callModel(turn, step, allowTools, Math.max(16, Math.min(template.max_output_tokens, tokensLeft)));
     llmCalls++;
 
-    if (!allowTools || result.toolCalls.length === 0) {
-      await bookkeeping.finishTurn({
+    if (endsTurn({ allowTools }, result)) {
+      // A worker that predates `accounting.finish` leaves the turn's end to this local activity.
+      if (!result.finishedTurn) await bookkeeping.finishTurn({
         ...chat,
         userId: turn.userId,
         turnId: turn.turnId,
@@ -145,7 +151,7 @@ async function callModel(turn: TurnContext, step: number, allowTools: boolean, m
       allowTools,
       maxOutputTokens,
       ...(turn.packRunId !== undefined ? { packRunId: turn.packRunId } : {}),
-      ...(patched(LLM_STEP_RECORDS_USAGE_PATCH) ? { accounting: { userId: turn.userId, actor: turn.actor } } : {}),
+      ...(patched(LLM_STEP_RECORDS_USAGE_PATCH) ? { accounting: accounting(turn) } : {}),
     });
   } catch (error) {
     if (!isCancellation(error)) {
@@ -161,15 +167,15 @@ async function callModel(turn: TurnContext, step: number, allowTools: boolean, m
   }
   // A worker that predates `accounting` returns no cost: then the call is recorded here.
   const cost = result.cost ?? (await record(result, 'ok'));
-  const spent = addUsage(turn.spent, {
-    input_tokens: result.usage.input_tokens,
-    cached_input_tokens: result.usage.cached_input_tokens,
-    output_tokens: result.usage.output_tokens,
-    cost_nanos: cost.costNanos,
-    unpriced_calls: cost.priced ? 0 : 1,
-  });
-  Object.assign(turn.spent, spent);
+  // The same sum the step made if it ended the turn: the session's totals and the turn's agree.
+  Object.assign(turn.spent, usageAfterCall(turn.spent, result, cost));
   return result;
+}
+
+function accounting(turn: TurnContext): NonNullable<LlmStepArgs['accounting']> {
+  if (!patched(LLM_STEP_FINISHES_TURN_PATCH)) return { userId: turn.userId, actor: turn.actor };
+  const finish = { turnNumber: turn.turnNumber, spentBefore: { ...turn.spent }, ...(turn.notify ? { notify: true } : {}) };
+  return { userId: turn.userId, actor: turn.actor, finish };
 }
 
 function errorType(error: unknown): string {
