@@ -102,6 +102,10 @@ async function writeStream(
 ): Promise<void> {
   const { cutAfter, stamp, stall } = options;
   raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': requestId });
+  // At 0 ms per token every chunk is ready at once: one socket write for all of them, as a
+  // provider's proxy would send them, instead of a system call per chunk.
+  const atOnce = latencyMs === 0 && cutAfter === undefined && stall === undefined;
+  if (atOnce) raw.cork();
   let flushed: Promise<void> = Promise.resolve();
   for (const [index, part] of parts.entries()) {
     if (index === cutAfter) {
@@ -126,7 +130,7 @@ async function writeStream(
     const chunk = stamp ? stampChunk(part.chunk, preciseNow()) : part.chunk;
     flushed = new Promise((resolve) => raw.write(`data: ${JSON.stringify(chunk)}\n\n`, () => resolve()));
   }
-  raw.end('data: [DONE]\n\n');
+  raw.end('data: [DONE]\n\n'); // also uncorks
 }
 
 export function buildOfflineModelApp(deps: AppDependencies): FastifyInstance {
