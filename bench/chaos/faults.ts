@@ -15,6 +15,7 @@ export interface FaultContext {
   turns: number;
   /** How long a stopped service stays down. */
   outageMs: number;
+  log: (line: string) => void;
 }
 
 export interface FaultEnd {
@@ -37,17 +38,22 @@ async function afterShare(ctx: FaultContext, share: number): Promise<void> {
 }
 
 /** SIGKILL, then the supervisor's restart in the background. */
-async function killAndRestart(process: Restartable): Promise<{ endedAt: number; restart: Promise<void> }> {
+async function killAndRestart(ctx: FaultContext, process: Restartable): Promise<{ endedAt: number; restart: Promise<void> }> {
   await process.kill();
+  ctx.log(`  ${process.name} killed, with ${ctx.load.ended()} of ${ctx.turns} turns ended`);
   const endedAt = Date.now();
   return { endedAt, restart: sleep(RESTART_DELAY_MS).then(() => process.start()) };
 }
 
 async function outage(ctx: FaultContext, service: Restartable): Promise<FaultEnd> {
   await afterShare(ctx, 0.3);
+  const stopping = Date.now();
   await service.stop();
+  ctx.log(`  ${service.name} stopped in ${Date.now() - stopping} ms, with ${ctx.load.ended()} of ${ctx.turns} turns ended`);
   await sleep(ctx.outageMs);
+  const starting = Date.now();
   await service.start();
+  ctx.log(`  ${service.name} back after ${Date.now() - starting} ms of start-up`);
   return { endedAt: Date.now(), restarts: Promise.resolve() };
 }
 
@@ -56,9 +62,9 @@ export const FAULTS = {
     name: 'SIGKILL worker 1, then worker 2',
     async inject(ctx) {
       await afterShare(ctx, 0.2);
-      const first = await killAndRestart(ctx.stack.workers[0]);
+      const first = await killAndRestart(ctx, ctx.stack.workers[0]);
       await afterShare(ctx, 0.5);
-      const second = await killAndRestart(ctx.stack.workers[1]);
+      const second = await killAndRestart(ctx, ctx.stack.workers[1]);
       return { endedAt: second.endedAt, restarts: Promise.all([first.restart, second.restart]).then(() => undefined) };
     },
   },
@@ -66,7 +72,7 @@ export const FAULTS = {
     name: 'SIGKILL API process 1 while clients stream',
     async inject(ctx) {
       await afterShare(ctx, 0.3);
-      const killed = await killAndRestart(ctx.stack.apis[0]);
+      const killed = await killAndRestart(ctx, ctx.stack.apis[0]);
       return { endedAt: killed.endedAt, restarts: killed.restart };
     },
   },

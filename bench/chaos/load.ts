@@ -48,6 +48,9 @@ export interface LoadPlan {
   apps: ChaosApp[];
   turns: number;
   turnsPerChat: number;
+  /** A user's pause between a reply and the next message: keeps turns in flight long enough for a
+   * fault that takes seconds to land (a graceful stop) to meet them. */
+  thinkMs: number;
   deadline: number;
 }
 
@@ -70,7 +73,7 @@ export function startLoad(pool: ApiPool, plan: LoadPlan): RunningLoad {
     const app = plan.apps[index % plan.apps.length] as ChaosApp;
     const count = Math.min(plan.turnsPerChat, plan.turns - index * plan.turnsPerChat);
     // Streaming and waiting clients on both replicas alike.
-    return runChat(pool, { app, chatId: `${plan.label}-c${index}`, turns: count, streaming: index % 2 === 1, first: Math.floor(index / 2) % 2 }, turns, streams);
+    return runChat(pool, { app, chatId: `${plan.label}-c${index}`, turns: count, streaming: index % 2 === 1, first: Math.floor(index / 2) % 2, thinkMs: plan.thinkMs }, turns, streams);
   });
   const packApp = plan.apps[0] as ChaosApp;
   const pack = runPack(pool, packApp, `${plan.label}-pack`);
@@ -90,7 +93,7 @@ export function startLoad(pool: ApiPool, plan: LoadPlan): RunningLoad {
 
 async function runChat(
   pool: ApiPool,
-  chat: { app: ChaosApp; chatId: string; turns: number; streaming: boolean; first: number },
+  chat: { app: ChaosApp; chatId: string; turns: number; streaming: boolean; first: number; thinkMs: number },
   turns: TurnRecord[],
   streams: StreamRecord[],
 ): Promise<void> {
@@ -109,6 +112,7 @@ async function runChat(
     if (session.status !== 200) throw new Error(`session: ${session.status} ${JSON.stringify(session.body)}`);
     if (chat.streaming) follower = new StreamFollower(pool, chatId, app.key, chat.first);
     for (const [index, record] of records.entries()) {
+      if (index > 0) await sleep(chat.thinkMs * (0.5 + Math.random()));
       const content = `Chaos ${chatId} turn ${index}: tell me one thing about resilient systems.`;
       record.sentAt = Date.now();
       const path = `/v1/chats/${encodeURIComponent(chatId)}/messages${follower ? '?wait=false' : ''}`;

@@ -52,6 +52,7 @@ export interface ChaosReport {
 
 /** Lets the last writes of turns the clients saw end (session totals) land before counting. */
 const SETTLE_MS = 2_000;
+const THINK_MS = 1_000;
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
@@ -106,8 +107,8 @@ async function runScenario(stack: ChaosStack, apps: ChaosApp[], label: string, f
   const appIds = apps.map((app) => app.appId);
   const countersBefore = await readCounters(stack, appIds);
   const pool = new ApiPool(stack.apiUrls, Date.now() + options.scenarioTimeoutMs);
-  const load = startLoad(pool, { label, apps, turns: options.turns, turnsPerChat: options.turnsPerChat, deadline: pool.deadline });
-  const end = await fault.inject({ stack, load, turns: options.turns, outageMs: options.outageMs });
+  const load = startLoad(pool, { label, apps, turns: options.turns, turnsPerChat: options.turnsPerChat, thinkMs: THINK_MS, deadline: pool.deadline });
+  const end = await fault.inject({ stack, load, turns: options.turns, outageMs: options.outageMs, log: options.log ?? (() => undefined) });
   const [run] = await Promise.all([load.done, end.restarts]);
   await sleep(SETTLE_MS);
   const checked = await checkScenario(stack, run, countersBefore);

@@ -24,6 +24,8 @@ const NAMESPACE = 'default';
 const MONGO_DB = 'tessera_chaos';
 const REDIS_PREFIX = 'chaos:';
 const API_READY_TIMEOUT_MS = 120_000;
+/** A reply of 50–150 tokens streams for about 0.5–1.5 s: long enough to be cut mid-stream. */
+const MODEL_TOKEN_LATENCY_MS = 10;
 
 export interface ChaosStack {
   dir: string;
@@ -91,7 +93,7 @@ export async function startChaosStack(opts: { toolsDir: string; dir: string }): 
     redisClient.on('error', () => undefined);
     closers.push(async () => redisClient.disconnect());
 
-    const model = await startOfflineModel({ port: 0, tokenLatencyMs: 5 });
+    const model = await startOfflineModel({ port: 0, tokenLatencyMs: MODEL_TOKEN_LATENCY_MS });
     closers.push(() => model.close());
 
     const secrets = { adminKey: `tsa_${randomBytes(18).toString('base64url')}`, jwtSecret: randomBytes(32).toString('base64url'), keyPepper: randomBytes(32).toString('base64url') };
