@@ -120,7 +120,12 @@ async function runChat(
       if (answer.status === 200 && !follower) {
         finish(record, 'completed');
       } else if ((answer.status === 202 || answer.status === 200) && follower) {
-        const end = await Promise.race([follower.turnEnd(record.messageId), sleep(Math.max(0, pool.deadline - Date.now())).then(() => 'gave_up' as const)]);
+        // The deadline's timer is cancelled once the turn ends, so it holds no process open.
+        const stopWaiting = new AbortController();
+        const end = await Promise.race([
+          follower.turnEnd(record.messageId),
+          sleep(Math.max(0, pool.deadline - Date.now()), 'gave_up' as const, { signal: stopWaiting.signal }),
+        ]).finally(() => stopWaiting.abort());
         finish(record, end === 'turn.completed' ? 'completed' : end === 'turn.failed' ? 'failed' : 'gave_up');
       } else {
         finish(record, 'failed', `${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
