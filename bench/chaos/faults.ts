@@ -83,9 +83,12 @@ export const FAULTS = {
     name: 'model fails 20% of calls, stalls 10% mid-stream',
     async inject(ctx) {
       // From the first turn until 60% have ended: every kind of call meets it.
+      const before = { ...ctx.stack.model.faultsInjected };
       ctx.stack.model.setFaults({ failRate: 0.2, stallRate: 0.1 });
       await afterShare(ctx, 0.6);
       ctx.stack.model.setFaults(undefined);
+      const { status, midstream, stall } = ctx.stack.model.faultsInjected;
+      ctx.log(`  the model answered ${status - before.status} calls with 500, cut ${midstream - before.midstream} streams, stalled ${stall - before.stall}`);
       return { endedAt: Date.now(), restarts: Promise.resolve() };
     },
   },

@@ -40,6 +40,8 @@ export interface ChaosRow {
   recoveryFirstMs: number | undefined;
   /** ms from the fault's end until every turn then in flight had ended. */
   recoveryInFlightMs: number | undefined;
+  /** Turns sent and not yet ended at the fault's end (shows the fault met work in flight). */
+  inFlight: number;
   streamResumes: number;
   problems: string[];
 }
@@ -123,13 +125,13 @@ async function runScenario(stack: ChaosStack, apps: ChaosApp[], label: string, f
   };
 }
 
-function recovery(turns: TurnRecord[], faultEnd: number): Pick<ChaosRow, 'recoveryFirstMs' | 'recoveryInFlightMs'> {
+function recovery(turns: TurnRecord[], faultEnd: number): Pick<ChaosRow, 'recoveryFirstMs' | 'recoveryInFlightMs' | 'inFlight'> {
   const endedAfter = turns.flatMap((turn) => (turn.endedAt !== undefined && turn.endedAt >= faultEnd ? [turn.endedAt] : []));
   const inFlight = turns.filter((turn) => turn.sentAt !== undefined && turn.sentAt < faultEnd && (turn.endedAt === undefined || turn.endedAt >= faultEnd));
   const first = endedAfter.length > 0 ? Math.min(...endedAfter) - faultEnd : undefined;
   const allEnded = inFlight.every((turn) => turn.endedAt !== undefined);
   const last = inFlight.length === 0 ? 0 : allEnded ? Math.max(...inFlight.map((turn) => turn.endedAt as number)) - faultEnd : undefined;
-  return { recoveryFirstMs: first, recoveryInFlightMs: last };
+  return { recoveryFirstMs: first, recoveryInFlightMs: last, inFlight: inFlight.length };
 }
 
 /** Pids still alive, and any process whose command line names the scratch directory. */
@@ -169,8 +171,17 @@ function namingDir(dir: string): string[] {
 /** The table of issue 11: fault, turns, lost, duplicated, recovery time. */
 export function formatTable(rows: ChaosRow[]): string {
   const seconds = (ms: number | undefined) => (ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`);
-  const header = ['fault', 'turns', 'lost', 'duplicated', 'recovery: first turn', 'recovery: in flight', 'stream resumes'];
-  const body = rows.map((row) => [row.fault, String(row.turns), String(row.lost), String(row.duplicated), seconds(row.recoveryFirstMs), seconds(row.recoveryInFlightMs), String(row.streamResumes)]);
+  const header = ['fault', 'turns', 'lost', 'duplicated', 'recovery: first turn', 'recovery: in flight', 'in flight at fault end', 'stream resumes'];
+  const body = rows.map((row) => [
+    row.fault,
+    String(row.turns),
+    String(row.lost),
+    String(row.duplicated),
+    seconds(row.recoveryFirstMs),
+    seconds(row.recoveryInFlightMs),
+    String(row.inFlight),
+    String(row.streamResumes),
+  ]);
   const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => (cells[column] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
   return [line(header), `| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |`, ...body.map(line)].join('\n');

@@ -314,6 +314,7 @@ describe('the offline model', () => {
         // The next draw (0.99) serves normally.
         const reply = await client.chat.completions.create(ask('Random fine'));
         expect(reply.choices[0]?.message.content).toMatch(/^Offline reply to: Random fine/);
+        expect(model.faultsInjected).toMatchObject({ status: 1, midstream: 1 });
       } finally {
         model.setFaults(undefined);
       }

@@ -15,7 +15,7 @@ import { chatCompletionRequestSchema } from './schema';
 import { preciseNow, stampChunk, STAMP_HEADER, STAMP_VALUE } from './stamp';
 import { countPromptTokens, loadTokenCounter, type TokenCounter } from './tokens';
 import { LoadMeter } from './load-meter';
-import { checkRandomFaults, drawRandomFault, type RandomFaults } from './random-faults';
+import { checkRandomFaults, drawRandomFault, type RandomFault, type RandomFaults } from './random-faults';
 import { lastUserText } from './tools';
 import { completionBody, streamParts, type StreamPart } from './wire';
 
@@ -40,6 +40,8 @@ export interface RunningOfflineModel {
   setTokenLatencyMs(ms: number): void;
   /** Switches random faults on (or off, with undefined) for requests from now on. */
   setFaults(faults: RandomFaults | undefined): void;
+  /** How many completions got each random fault so far. */
+  readonly faultsInjected: Record<RandomFault['kind'], number>;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,8 @@ interface AppDependencies {
   readonly tokenLatencyMs: number;
   /** Read per request, like the pace. */
   readonly faults?: RandomFaults | undefined;
+  /** Counts the random faults handed out. */
+  faultsInjected?: Record<RandomFault['kind'], number>;
   /** Aborted when the server closes: ends simulated latency and open streams. */
   shutdown: AbortSignal;
   load?: LoadMeter;
@@ -163,6 +167,7 @@ export function buildOfflineModelApp(deps: AppDependencies): FastifyInstance {
       if (failure?.kind === 'midstream') cutMidstream.add(request);
       // Random faults apply to completions the header left alone.
       const drawn = failure || !request.url.startsWith('/v1/chat/completions') ? undefined : drawRandomFault(deps.faults);
+      if (drawn && deps.faultsInjected) deps.faultsInjected[drawn.kind]++;
       if (drawn?.kind === 'status') return reply.code(drawn.status).send(openAiError(drawn.status, 'Injected random failure.'));
       if (drawn?.kind === 'midstream') cutMidstream.add(request);
       if (drawn?.kind === 'stall') stalls.set(request, drawn.ms);
@@ -230,6 +235,7 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
   const host = options.host ?? '127.0.0.1';
   const shutdown = new AbortController();
   const load = new LoadMeter();
+  const faultsInjected = { status: 0, midstream: 0, stall: 0 };
   const pace: { tokenLatencyMs: number; faults?: RandomFaults | undefined } = {
     tokenLatencyMs: options.tokenLatencyMs ?? 0,
     faults: options.faults && checkRandomFaults(options.faults),
@@ -242,6 +248,7 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
     get faults() {
       return pace.faults;
     },
+    faultsInjected,
     shutdown: shutdown.signal,
     load,
   });
@@ -252,6 +259,7 @@ export async function startOfflineModel(options: OfflineModelOptions = {}): Prom
     url: `http://${urlHost(host)}:${port}/v1`,
     port,
     load,
+    faultsInjected,
     setTokenLatencyMs: (ms) => {
       pace.tokenLatencyMs = Math.max(0, ms);
     },
