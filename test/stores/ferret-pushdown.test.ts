@@ -25,14 +25,17 @@ beforeAll(async () => {
   mongo = new MongoStores(defaultStorageResolver({ uri: services().mongoUri, db: uniqueName('pushdown') }), { monitorCommands: true });
   db = await mongo.dbFor('acme');
   await ensureMongoIndexes(db);
-  // A day of events for acme and two other apps, one every 30 s: an hour is 1/24 of each app's.
+  // Four days of events for acme and two other apps, one every 2 minutes: an hour is 1/96 of each app's.
   const events = Array.from({ length: 3 * 2880 }, (_, i) => ({
     app_id: ['acme', 'other-1', 'other-2'][i % 3],
     event_id: `e-${i}`,
     model: 'm',
-    ts: at(Math.floor(i / 3) * 30_000),
+    ts: at(Math.floor(i / 3) * 120_000),
   }));
   for (let i = 0; i < events.length; i += 2000) await db.collection('usage_events').insertMany(events.slice(i, i + 2000));
+  // Statistics as autovacuum would leave them (FerretDB: VACUUM ANALYZE), so the plan does not
+  // depend on whether autovacuum got there first.
+  await db.command({ compact: 'usage_events' });
   (await mongo.client(services().mongoUri)).on('commandStarted', (event) => sent.push(event));
 });
 
@@ -53,7 +56,7 @@ describe('date ranges', () => {
         read += docs.length;
       },
     );
-    expect(read).toBe(120);
+    expect(read).toBe(30);
     const find = sent.find((event) => event.commandName === 'find')?.command;
     expect(find).toBeDefined();
     const access = await explainFind(db, find as Document);
