@@ -20,9 +20,23 @@ export function defaultStorageResolver(location: StorageLocation): ResolveStorag
   };
 }
 
+/**
+ * A client whose server has stayed unreachable this long is replaced by a new one on its next use.
+ * After FerretDB restarts, the driver can keep a client that never selects the server again: the
+ * chaos suite's FerretDB stop left a worker failing every operation with "connection N closed" for
+ * minutes while a fresh client connected at once.
+ */
+export const UNREACHABLE_CLIENT_MS = 15_000;
+
+interface ClientEntry {
+  client: Promise<MongoClient>;
+  /** Since when the server has been unknown to this client (undefined: reachable). */
+  unreachableSince?: number;
+}
+
 /** Opens MongoClients lazily, one per distinct URI, and hands out the database for an app. */
 export class MongoStores {
-  private readonly clients = new Map<string, Promise<MongoClient>>();
+  private readonly clients = new Map<string, ClientEntry>();
   /** `Db` and `Collection` handles are built once: the driver resolves their options on every
    * construction, which cost more than a turn's JSON work when done per query. */
   private readonly dbs = new Map<string, Db>();
@@ -32,10 +46,12 @@ export class MongoStores {
   constructor(
     readonly resolveStorage: ResolveStorage,
     private readonly clientOptions: MongoClientOptions = {},
+    private readonly unreachableClientMs = UNREACHABLE_CLIENT_MS,
   ) {}
 
   async dbFor(appId: string): Promise<Db> {
     const { uri, db } = this.resolveStorage(appId);
+    this.replaceIfUnreachable(uri);
     const key = `${uri}\u0000${db}`;
     let handle = this.dbs.get(key);
     if (!handle) {
@@ -48,6 +64,7 @@ export class MongoStores {
   /** The named collection of the app's database (a cached handle). */
   async collectionFor<T extends Document>(appId: string, name: string): Promise<Collection<T>> {
     const { uri, db } = this.resolveStorage(appId);
+    this.replaceIfUnreachable(uri);
     const key = `${uri}\u0000${db}\u0000${name}`;
     let handle = this.collections.get(key);
     if (!handle) {
@@ -58,17 +75,42 @@ export class MongoStores {
   }
 
   async client(uri: string): Promise<MongoClient> {
-    let client = this.clients.get(uri);
-    if (!client) {
-      client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: 'tessera', ...this.clientOptions }).connect();
-      this.clients.set(uri, client);
-      client.catch(() => this.clients.delete(uri));
+    let entry = this.clients.get(uri);
+    if (!entry) {
+      const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: 'tessera', ...this.clientOptions });
+      const created: ClientEntry = { client: client.connect() };
+      // The monitor's view: it marks the server unknown when its checks fail (operations meeting a
+      // refused connection do not), and known again once one succeeds.
+      const reachable = (yes: boolean) => {
+        if (yes) delete created.unreachableSince;
+        else created.unreachableSince ??= Date.now();
+      };
+      client.on('serverDescriptionChanged', (event) => reachable(event.newDescription.type !== 'Unknown'));
+      client.on('serverHeartbeatFailed', () => reachable(false));
+      client.on('serverHeartbeatSucceeded', () => reachable(true));
+      entry = created;
+      this.clients.set(uri, created);
+      created.client.catch(() => {
+        if (this.clients.get(uri) === created) this.clients.delete(uri);
+      });
     }
-    return client;
+    return entry.client;
+  }
+
+  /** Drops the URI's client (and the handles built on it) once its server has been unreachable for
+   * UNREACHABLE_CLIENT_MS; the next call connects afresh. Operations still on it fail and are retried. */
+  private replaceIfUnreachable(uri: string): void {
+    const entry = this.clients.get(uri);
+    if (entry?.unreachableSince === undefined || Date.now() - entry.unreachableSince < this.unreachableClientMs) return;
+    this.clients.delete(uri);
+    for (const cache of [this.dbs, this.collections]) {
+      for (const key of cache.keys()) if (key.startsWith(`${uri}\u0000`)) cache.delete(key);
+    }
+    void entry.client.then((client) => client.close()).catch(() => undefined);
   }
 
   async close(): Promise<void> {
-    const clients = [...this.clients.values()];
+    const clients = [...this.clients.values()].map((entry) => entry.client);
     this.clients.clear();
     this.dbs.clear();
     this.collections.clear();
