@@ -3,7 +3,7 @@
  * to the bare baseline (an Update running one no-op activity). CPU seconds do not depend on how
  * busy the machine is the way latencies do, so this shows where Tessera's extra work goes.
  *
- *   npx tsx bench/turn-cpu.ts [-- --chats 50 --turns 6]
+ *   npm run bench:turn-cpu [-- --chats 50 --turns 6]
  */
 import fs from 'node:fs';
 import inspector from 'node:inspector';
