@@ -1,10 +1,12 @@
 /**
  * The audit log in MongoDB: one hash chain per app (`chainAuditEvent`), numbered by `seq`.
  *
- * Within one process, appends to an app's chain run one at a time against a cached chain head, so
- * the common append is a single insert. Across processes the unique `(app_id, seq)` index picks
- * one winner; a loser forgets its cached head, re-reads it and tries again. Appends are idempotent
- * on `event_id` (its unique index turns a repeat into a lookup of the stored event).
+ * Within one process, an app's appends are chained onto a cached chain head, and the ones that
+ * arrive while a write is on its way are chained together and written by the next `insertMany` (a
+ * busy tenant's entries take one write per batch, not one each). Across processes the unique
+ * `(app_id, seq)` index picks one winner; a loser forgets its cached head and appends that batch's
+ * entries one by one, re-reading the head. Appends are idempotent on `event_id` (its unique index
+ * turns a repeat into a lookup of the stored event).
  *
  * `ts` is stored as the ISO string that was hashed (a Date would not round-trip byte for byte);
  * ISO strings in UTC sort like the instants they name, so time-window queries still work.
@@ -24,38 +26,80 @@ import { isDuplicateKeyError } from './mongo-errors';
 import { tenantCollections, type TenantCollection } from './tenant-collection';
 
 const MAX_APPEND_ATTEMPTS = 100;
+/** Most entries one write carries. */
+const MAX_BATCH = 100;
 const VERIFY_BATCH = 1000;
 
 export class AuditRepository {
   /** Last known head of each app's chain (null: the chain is empty). */
   private readonly heads = new Map<string, ChainLink | null>();
-  /** The tail of each app's queue of appends in this process. */
-  private readonly tails = new Map<string, Promise<unknown>>();
+  /** Per app: the appends waiting for the write on its way. */
+  private readonly pending = new Map<string, PendingAppend[]>();
 
   constructor(private readonly mongo: MongoStores) {}
 
   /** Appends the event to its app's chain, or returns the stored one when its `event_id` exists. */
   appendAuditEvent(input: AuditEventInput): Promise<ChainedAuditEvent> {
-    const previous = this.tails.get(input.app_id) ?? Promise.resolve();
-    const appended = previous.then(
-      () => this.append(input),
-      () => this.append(input),
-    );
-    const tail = appended.catch(() => undefined);
-    this.tails.set(input.app_id, tail);
-    void tail.then(() => {
-      if (this.tails.get(input.app_id) === tail) this.tails.delete(input.app_id);
+    return new Promise((resolve, reject) => {
+      const queue = this.pending.get(input.app_id);
+      if (queue) {
+        queue.push({ input, resolve, reject });
+        return;
+      }
+      this.pending.set(input.app_id, [{ input, resolve, reject }]);
+      void this.drain(input.app_id);
     });
-    return appended;
+  }
+
+  /** Writes an app's waiting appends, a batch per write, until none is left. */
+  private async drain(appId: string): Promise<void> {
+    for (;;) {
+      const queue = this.pending.get(appId) ?? [];
+      const batch = queue.splice(0, MAX_BATCH);
+      if (batch.length === 0) {
+        this.pending.delete(appId);
+        return;
+      }
+      try {
+        const stored = await this.appendBatch(appId, batch.map((append) => append.input));
+        batch.forEach((append, i) => append.resolve(stored[i] as ChainedAuditEvent));
+      } catch (error) {
+        for (const append of batch) append.reject(error);
+      }
+    }
+  }
+
+  /** Chains the batch onto the cached head and writes it at once; on any conflict (a repeat, or a
+   * seq another process took) appends its entries one by one instead. */
+  private async appendBatch(appId: string, inputs: readonly AuditEventInput[]): Promise<ChainedAuditEvent[]> {
+    const events = this.collection(appId);
+    let head = this.heads.get(appId);
+    if (head === undefined) head = await this.readHead(events);
+    const chained: ChainedAuditEvent[] = [];
+    for (const input of inputs) {
+      const link = chainAuditEvent(chained.at(-1) ?? head, input);
+      chained.push(link);
+    }
+    try {
+      await events.insertMany(chained);
+      const last = chained.at(-1) as ChainedAuditEvent;
+      this.heads.set(appId, { seq: last.seq, hash: last.hash });
+      return chained;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+    // Part of the batch may be stored (ordered: up to the conflict); appending each again finds it.
+    this.heads.delete(appId);
+    const stored: ChainedAuditEvent[] = [];
+    for (const input of inputs) stored.push(await this.append(input));
+    return stored;
   }
 
   private async append(input: AuditEventInput): Promise<ChainedAuditEvent> {
     const events = this.collection(input.app_id);
     for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
       let head = this.heads.get(input.app_id);
-      if (head === undefined) {
-        head = await events.findOne<ChainLink>({}, { sort: { seq: -1 }, projection: { _id: 0, seq: 1, hash: 1 } });
-      }
+      if (head === undefined) head = await this.readHead(events);
       const chained = chainAuditEvent(head, input);
       try {
         await events.insertOne(chained);
@@ -71,6 +115,10 @@ export class AuditRepository {
       await sleep(Math.random() * Math.min(50, 2 * attempt));
     }
     throw new Error(`audit event ${input.event_id}: no free seq in app ${input.app_id} after ${MAX_APPEND_ATTEMPTS} attempts`);
+  }
+
+  private readHead(events: TenantCollection<AuditEventDoc>): Promise<ChainLink | null> {
+    return events.findOne<ChainLink>({}, { sort: { seq: -1 }, projection: { _id: 0, seq: 1, hash: 1 } });
   }
 
   /** Loads the app's chain in seq order, in batches, and verifies every link. */
@@ -105,6 +153,12 @@ export class AuditRepository {
   private collection(appId: string): TenantCollection<AuditEventDoc> {
     return tenantCollections(this.mongo, appId).auditEvents;
   }
+}
+
+interface PendingAppend {
+  input: AuditEventInput;
+  resolve(event: ChainedAuditEvent): void;
+  reject(error: unknown): void;
 }
 
 async function findEvent(events: TenantCollection<AuditEventDoc>, eventId: string): Promise<ChainedAuditEvent | null> {

@@ -55,6 +55,44 @@ it('keeps a valid chain under 20 concurrent appends, with no duplicate seq', asy
   expect(await audit.verifyAppAuditChain('acme')).toEqual({ valid: true, count: 24 });
 });
 
+it('writes the appends that arrive together in one insert each batch, and falls back one by one on a conflict', async () => {
+  const db = uniqueName('auditbatch');
+  const inserts: number[] = [];
+  const watched = new MongoStores(defaultStorageResolver({ uri: services().mongoUri, db }), { monitorCommands: true });
+  try {
+    (await watched.client(services().mongoUri)).on('commandStarted', (command) => {
+      if (command.commandName === 'insert' && command.command.insert === 'audit_events') inserts.push((command.command.documents as unknown[]).length);
+    });
+    await ensureMongoIndexes(await watched.dbFor('batchy'));
+    const repository = new AuditRepository(watched);
+    const inputs = Array.from({ length: 30 }, (_, i) => event('batchy', `b${i}`));
+    const stored = await Promise.all(inputs.map((input) => repository.appendAuditEvent(input)));
+    expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(inserts).toEqual([1, 29]); // the first alone, the rest while it was on its way
+    expect(await repository.verifyAppAuditChain('batchy')).toEqual({ valid: true, count: 30 });
+
+    // Another process (a second repository) took the next seqs meanwhile; this one's cached head
+    // is stale, and its batch holds a repeat of a stored event too.
+    const other = new AuditRepository(watched);
+    await other.appendAuditEvent(event('batchy', 'elsewhere1'));
+    await other.appendAuditEvent(event('batchy', 'elsewhere2'));
+    const again = await Promise.all(
+      [event('batchy', 'c0'), event('batchy', 'c1'), event('batchy', 'b3'), event('batchy', 'c2')].map((input) => repository.appendAuditEvent(input)),
+    );
+    // c0 went alone on the stale head (seq 31 taken), then one by one: 33. The batch c1, b3, c2
+    // stopped at the repeat b3, and was appended one by one: c1 found as written, b3 as stored.
+    expect(again.map((e) => e.seq)).toEqual([33, 34, 4, 35]);
+    expect(again[2]).toEqual(stored[3]);
+    const all = await repository.listAppEvents('batchy', { limit: 100 });
+    expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 35 }, (_, i) => i + 1));
+    expect(new Set(all.map((e) => e.event_id)).size).toBe(35);
+    expect(await repository.verifyAppAuditChain('batchy')).toEqual({ valid: true, count: 35 });
+  } finally {
+    await (await watched.dbFor('batchy')).dropDatabase();
+    await watched.close();
+  }
+});
+
 it('keeps one chain per app', async () => {
   const other = await audit.appendAuditEvent(event('globex', 'g1'));
   expect(other.seq).toBe(1);
