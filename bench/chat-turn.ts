@@ -19,10 +19,8 @@ import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { median } from './report';
-import { startBenchStack } from './support/bench-stack';
+import { connectBenchTemporal, startBenchStack } from './support/bench-stack';
 import { reportChatTurn, type ChatTurnPlan, type ChatTurnResults, type SidePair } from './support/chat-turn-report';
 import { drain } from './support/drain';
 import { trackInFlight } from './support/in-flight';
@@ -230,11 +228,7 @@ async function main(): Promise<void> {
     const log = installQuietRuntime();
     process.stderr.write(`starting Temporal dev server, FerretDB, Redis and the offline model (scratch: ${scratch})...\n`);
     const stack = await startBenchStack({ toolsDir: path.join(root, '.tools'), scratchDir: scratch, teardown });
-    const connection = await Connection.connect({ address: stack.temporalAddress });
-    teardown.add('Temporal client', () => connection.close());
-    const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
-    teardown.add('Temporal worker connection', () => nativeConnection.close());
-    const client = new Client({ connection });
+    const { connection, client, nativeConnection } = await connectBenchTemporal(stack.temporalAddress, teardown);
 
     const tessera = await openTesseraSide({ stack, client, taskQueue: TESSERA_QUEUE, templatesDir: path.join(root, 'templates'), teardown });
     const tracked = trackInFlight(tessera.activities);

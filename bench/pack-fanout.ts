@@ -10,8 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createChatActivities } from '../src/activities/chat';
 import { createPackActivities } from '../src/activities/packs';
@@ -27,7 +26,7 @@ import { loadTemplate } from '../src/stores/templates';
 import { workflowsEntry } from '../src/workers/start-workers';
 import { CHAT_WORKER_TUNING } from '../src/workers/tuning';
 import { median } from './report';
-import { startBenchStack } from './support/bench-stack';
+import { connectBenchTemporal, startBenchStack } from './support/bench-stack';
 import { installQuietRuntime } from './support/runtime-log';
 
 const root = path.resolve(__dirname, '..');
@@ -69,11 +68,7 @@ async function main(): Promise<void> {
     const stack = await startBenchStack({ toolsDir: path.join(root, '.tools'), scratchDir: scratch, teardown });
     const model = await startOfflineModel({ tokenLatencyMs: 20 });
     teardown.add('offline model (paced)', () => model.close());
-    const connection = await Connection.connect({ address: stack.temporalAddress });
-    teardown.add('Temporal client', () => connection.close());
-    const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
-    teardown.add('Temporal worker connection', () => nativeConnection.close());
-    const client = new Client({ connection });
+    const { client, nativeConnection } = await connectBenchTemporal(stack.temporalAddress, teardown);
 
     const mongo = new MongoStores(defaultStorageResolver({ uri: stack.mongoUri, db: 'tessera_bench_packs' }));
     teardown.add('MongoDB client', () => mongo.close());

@@ -16,9 +16,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { createChatActivities } from '../src/activities/chat';
@@ -30,7 +30,7 @@ import { defaultStorageResolver, ensureMongoIndexes, MongoStores } from '../src/
 import { workflowsEntry } from '../src/workers/start-workers';
 import { CHAT_WORKER_TUNING } from '../src/workers/tuning';
 import { workflowIds } from '../src/workflows/contract';
-import { startBenchStack } from './support/bench-stack';
+import { connectBenchTemporal, startBenchStack } from './support/bench-stack';
 import { countMongoCommands, diff, monitorRedis, prometheusCounts, temporalServerCounts, type Counts } from './support/op-counts';
 import { freePort } from '../src/dev/child-service';
 import { installQuietRuntime } from './support/runtime-log';
@@ -71,11 +71,7 @@ async function main(): Promise<void> {
     installQuietRuntime({ metricsPort: workerMetricsPort });
     const workerMetricsUrl = `http://127.0.0.1:${workerMetricsPort}/metrics`;
     const stack = await startBenchStack({ toolsDir: path.join(root, '.tools'), scratchDir: scratch, teardown });
-    const connection = await Connection.connect({ address: stack.temporalAddress });
-    teardown.add('Temporal client', () => connection.close());
-    const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
-    teardown.add('Temporal worker connection', () => nativeConnection.close());
-    const client = new Client({ connection });
+    const { client, nativeConnection } = await connectBenchTemporal(stack.temporalAddress, teardown);
 
     // The API and the worker each get their own MongoDB client and named Redis connection.
     const side = async (label: string) => {

@@ -9,10 +9,8 @@ import fs from 'node:fs';
 import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { Teardown } from '../src/dev/teardown';
-import { startBenchStack } from './support/bench-stack';
+import { connectBenchTemporal, startBenchStack } from './support/bench-stack';
 import { runConversations } from './support/measure';
 import { installQuietRuntime } from './support/runtime-log';
 import { baselineSender, tesseraSender, type TurnSender } from './support/senders';
@@ -88,11 +86,7 @@ async function main(): Promise<void> {
   try {
     installQuietRuntime();
     const stack = await startBenchStack({ toolsDir: path.join(root, '.tools'), scratchDir: scratch, teardown });
-    const connection = await Connection.connect({ address: stack.temporalAddress });
-    teardown.add('client', () => connection.close());
-    const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
-    teardown.add('worker connection', () => nativeConnection.close());
-    const client = new Client({ connection });
+    const { client, nativeConnection } = await connectBenchTemporal(stack.temporalAddress, teardown);
     const tessera = await openTesseraSide({ stack, client, taskQueue: 'cpu-tessera', templatesDir: path.join(root, 'templates'), teardown });
     const workers = await startBenchWorkers({ connection: nativeConnection, tessera: { taskQueue: 'cpu-tessera', activities: tessera.activities }, baselineTaskQueue: 'cpu-bare' });
     teardown.add('workers', () => workers.shutdown());

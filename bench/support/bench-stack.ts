@@ -4,6 +4,8 @@
  * with zero token latency (so the model's own time is not what gets measured).
  */
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import { freePort, type ChildService } from '../../src/dev/child-service';
 import { startFerretDb, startRedisServer, startTemporalDevServer, toolPaths } from '../../src/dev/embedded-services';
 import { startOfflineModel } from '../../src/dev/offline-model';
@@ -50,4 +52,20 @@ export async function startBenchStack(opts: { toolsDir: string; scratchDir: stri
     redisUrl: `redis://127.0.0.1:${redisPort}`,
     llmBaseUrl: model.url,
   };
+}
+
+export interface BenchTemporal {
+  /** The client side's connection (and its `Client`), and the workers' own native one. */
+  connection: Connection;
+  client: Client;
+  nativeConnection: NativeConnection;
+}
+
+/** Connects a client and workers to the run's Temporal; both close with the run's teardown. */
+export async function connectBenchTemporal(address: string, teardown: Teardown): Promise<BenchTemporal> {
+  const connection = await Connection.connect({ address });
+  teardown.add('Temporal client', () => connection.close());
+  const nativeConnection = await NativeConnection.connect({ address });
+  teardown.add('Temporal worker connection', () => nativeConnection.close());
+  return { connection, client: new Client({ connection }), nativeConnection };
 }

@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { type Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createChatActivities } from '../../src/activities/chat';
 import { createApiRuntime } from '../../src/api/build-runtime';
@@ -15,6 +15,7 @@ import { buildApi } from '../../src/api/server';
 import { freePort, type ChildService } from '../../src/dev/child-service';
 import { startFerretDb, startRedisServer, startTemporalDevServer, toolPaths } from '../../src/dev/embedded-services';
 import { startOfflineModel } from '../../src/dev/offline-model';
+import { connectBenchTemporal } from './bench-stack';
 import type { Teardown } from '../../src/dev/teardown';
 import { buildPriceBook } from '../../src/domain/pricing';
 import { defaultStorageResolver, ensureMongoIndexes, MongoStores } from '../../src/stores/mongo';
@@ -65,11 +66,7 @@ export async function startOpsBenchStack(opts: OpsBenchOptions): Promise<OpsBenc
   const redis = openRedis(`redis://127.0.0.1:${redisPort}`, { keyPrefix: 'bench:' });
   opts.teardown.add('redis', async () => void (await redis.quit()));
   const address = `127.0.0.1:${temporalPort}`;
-  const connection = await Connection.connect({ address });
-  opts.teardown.add('temporal client', () => connection.close());
-  const native = await NativeConnection.connect({ address });
-  opts.teardown.add('temporal worker connection', () => native.close());
-  const temporal = new Client({ connection });
+  const { client: temporal, nativeConnection: native } = await connectBenchTemporal(address, opts.teardown);
   const bundle = await loadWorkflowBundle(path.join(opts.scratchDir, 'cache'));
   const llm = new OpenAI({ apiKey: 'offline', baseURL: model.url, maxRetries: 0 });
 
