@@ -405,7 +405,7 @@ describe('temporal-docker-compose.yml', () => {
 
   it('runs the API as the image default and the workers with the launcher, the API after the worker', () => {
     expect(service('tessera-api').command).toBeUndefined();
-    expect(allStrings(service('tessera-worker').command)).toEqual(['node', '--import', 'tsx', 'src/dev/main.ts']);
+    expect(allStrings(service('tessera-worker').command)).toEqual(['node', '--max-semi-space-size=64', '--import', 'tsx', 'src/dev/main.ts']);
     expect(service('tessera-api').depends_on).toMatchObject({ 'tessera-worker': { condition: 'service_healthy' } });
   });
 });

@@ -8,10 +8,10 @@ import { listApps, SYSTEM_APP_ID } from '../../stores/app-directory';
 import type { AuditEventDoc, UsageEventDoc } from '../../stores/documents';
 import { tenantCollections } from '../../stores/tenant-collection';
 import { activityContext } from './activity-context';
-import { chDateTime, insertBatch } from './clickhouse-batch';
+import { chDateTime, insertBatch, insertValueLines } from './clickhouse-batch';
 import type { AnalyticsDeps } from './deps';
 import { markHoursWritten } from './hour-writes';
-import { usageRowMapper } from './usage-rows';
+import { USAGE_ROW_COLUMNS, usageRowMapper } from './usage-rows';
 
 export type EtlSource = 'usage' | 'audit';
 export type EtlMode = 'etl' | 'reprice';
@@ -64,15 +64,15 @@ export async function etlWindow(deps: AnalyticsDeps, input: EtlWindowInput): Pro
   // One insert in flight while the cursor reads the next batch (MongoDB and ClickHouse work side
   // by side); commits still complete, and are heartbeated, one after another in order.
   let inflight: Promise<void> = Promise.resolve();
-  const commit = async (table: string, rows: Record<string, unknown>[], last: { ts: string; id: string }, span?: [number, number]) => {
+  const commit = async (rows: number, insert: () => Promise<void>, last: { ts: string; id: string }, span?: [number, number]) => {
     await inflight;
     inflight = (async () => {
-      await insertBatch(deps.clickhouse, table, scope, rows, version);
+      await insert();
       // Before the batch counts as committed: a retry after a failed mark writes both again.
-      if (span && rows.length > 0) await markHoursWritten(deps.clickhouse, span[0], span[1]);
+      if (span && rows > 0) await markHoursWritten(deps.clickhouse, span[0], span[1]);
       progress.after_ts = last.ts;
       progress.after_id = last.id;
-      progress.rows += rows.length;
+      progress.rows += rows;
       progress.batches += 1;
       ctx?.heartbeat({ ...progress });
     })();
@@ -80,17 +80,31 @@ export async function etlWindow(deps: AnalyticsDeps, input: EtlWindowInput): Pro
   };
 
   if (input.source === 'usage') {
-    const from = progress.after_ts ? new Date(progress.after_ts) : new Date(input.from);
+    const from = previous ? new Date(previous.after_ts) : new Date(input.from);
     const toRow = usageRowMapper({ pseudonymize: deps.pseudonymize, book: deps.priceBook, reprice: input.mode === 'reprice' });
-    await collections.usageEvents.forEachBatch<UsageEventDoc>(
+    // Each event becomes its ClickHouse line (its values, in column order) as it arrives: a batch
+    // holds strings, not documents.
+    const toLine = (doc: UsageEventDoc): UsageLine => {
+      const fresh = !previous || after(doc.ts.toISOString(), doc.event_id, previous);
+      const row = fresh ? toRow(doc) : undefined;
+      return { ts: doc.ts.getTime(), id: doc.event_id, line: row && JSON.stringify(USAGE_ROW_COLUMNS.map((column) => row[column])) };
+    };
+    await collections.usageEvents.forEachBatch<UsageEventDoc, UsageLine>(
       { ts: { $gte: from, $lt: new Date(input.to) } },
-      { sort: { ts: 1, event_id: 1 }, projection: { _id: 0 }, batchSize },
-      async (docs) => {
-        const fresh = progress.after_ts ? docs.filter((doc) => after(doc.ts.toISOString(), doc.event_id, progress)) : docs;
-        const last = docs[docs.length - 1];
+      { sort: { ts: 1, event_id: 1 }, projection: { _id: 0 }, batchSize, map: toLine },
+      async (items) => {
+        const lines: string[] = [];
+        let first: number | undefined;
+        for (const item of items) {
+          if (item.line === undefined) continue;
+          lines.push(item.line);
+          first ??= item.ts;
+        }
+        const last = items[items.length - 1];
         if (!last) return;
-        const span: [number, number] = [fresh[0]?.ts.getTime() ?? 0, last.ts.getTime()]; // sorted by ts
-        await commit('usage_events', fresh.map(toRow), { ts: last.ts.toISOString(), id: last.event_id }, span);
+        const span: [number, number] = [first ?? 0, last.ts]; // sorted by ts
+        const insert = () => insertValueLines(deps.clickhouse, 'usage_events', scope, USAGE_ROW_COLUMNS, lines, version);
+        await commit(lines.length, insert, { ts: new Date(last.ts).toISOString(), id: last.id }, span);
       },
     );
   } else {
@@ -117,7 +131,7 @@ export async function etlWindow(deps: AnalyticsDeps, input: EtlWindowInput): Pro
           hash: doc.hash,
           prev_hash: doc.prev_hash,
         }));
-        await commit('audit_events', rows, { ts: last.ts, id: last.event_id });
+        await commit(rows.length, () => insertBatch(deps.clickhouse, 'audit_events', scope, rows, version), { ts: last.ts, id: last.event_id });
       },
     );
   }
@@ -125,8 +139,15 @@ export async function etlWindow(deps: AnalyticsDeps, input: EtlWindowInput): Pro
   return { rows: progress.rows, batches: progress.batches, resumed: previous !== undefined };
 }
 
+/** One usage event read for the window: its ClickHouse line, or none when an earlier attempt committed it. */
+interface UsageLine {
+  ts: number;
+  id: string;
+  line: string | undefined;
+}
+
 /** Whether `(ts, id)` comes after the last committed event (ISO strings sort like instants). */
-function after(ts: string, id: string, progress: EtlProgress): boolean {
+function after(ts: string, id: string, progress: Pick<EtlProgress, 'after_ts' | 'after_id'>): boolean {
   return ts > progress.after_ts || (ts === progress.after_ts && id > progress.after_id);
 }
 

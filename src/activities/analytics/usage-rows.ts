@@ -14,6 +14,14 @@ export interface UsageRow extends Record<string, unknown> {
   billed_cost_nanos: number;
 }
 
+/** Every column `usageRowMapper` fills, in the order the ETL writes their values. */
+export const USAGE_ROW_COLUMNS = [
+  'event_id', 'app_id', 'ts', 'user_pseudonym', 'chat_id', 'turn_id', 'step', 'template', 'provider', 'model',
+  'input_tokens', 'cached_input_tokens', 'output_tokens', 'cost_nanos', 'priced', 'price_table_version',
+  'billed_cost_nanos', 'billed_priced', 'billed_price_table_version', 'energy_wh', 'energy_estimated',
+  'latency_ms', 'ttft_ms', 'status', 'error_type',
+] as const;
+
 export interface RowContext {
   pseudonymize: Pseudonymize;
   book: PriceBook;
