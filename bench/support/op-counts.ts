@@ -20,7 +20,8 @@ export function diff(after: Counts, before: Counts): Counts {
 
 const MONGO_OPERATIONS = new Set(['find', 'insert', 'update', 'delete', 'findAndModify', 'aggregate', 'count', 'getMore']);
 
-/** `{command} {collection}` → how many were sent, from the moment it is called. */
+/** `{command} {collection}` → how many statements were sent (documents inserted, updates, deletes;
+ * 1 for a read), and `{label} commands` → how many commands, from the moment it is called. */
 export function countMongoCommands(client: MongoClient, label: string): () => Counts {
   const counts: Counts = {};
   client.on('commandStarted', (event) => {
@@ -30,6 +31,8 @@ export function countMongoCommands(client: MongoClient, label: string): () => Co
     const statements = event.command.updates ?? event.command.documents ?? event.command.deletes;
     const key = `${label} ${event.commandName} ${collection}`;
     counts[key] = (counts[key] ?? 0) + (Array.isArray(statements) ? statements.length : 1);
+    // And the commands themselves (round trips): several statements may share one.
+    counts[`${label} commands`] = (counts[`${label} commands`] ?? 0) + 1;
   });
   return () => ({ ...counts });
 }

@@ -51,8 +51,10 @@ export class AuditRepository {
     });
   }
 
-  /** Writes an app's waiting appends, a batch per write, until none is left. */
+  /** Writes an app's waiting appends, a batch per write, until none is left. Starts a microtask
+   * late, so the appends made together (one activity's entries) share the first write too. */
   private async drain(appId: string): Promise<void> {
+    await Promise.resolve();
     for (;;) {
       const queue = this.pending.get(appId) ?? [];
       const batch = queue.splice(0, MAX_BATCH);

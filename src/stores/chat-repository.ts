@@ -147,8 +147,17 @@ export class ChatRepository {
    * The chat's window is written first: a write that fails in between is retried by its activity,
    * while a message stored without its window copy would be found by the retry and not written
    * again. When the record already holds the seq, the window is set back to what it holds. */
-  async insertMessage(message: TenantInput<ChatMessageDoc>): Promise<{ message: ChatMessageDoc; inserted: boolean }> {
-    await this.windows.put(message);
+  /**
+   * Stores a message and its window copy. With `window: false` the copy is left for a later
+   * message of the same step: `alsoInWindow` writes it with that one's, in the same window
+   * update (one write for both); until then only this step, which holds it, needs it.
+   */
+  async insertMessage(
+    message: TenantInput<ChatMessageDoc>,
+    options: { window?: boolean; alsoInWindow?: readonly TenantInput<ChatMessageDoc>[] } = {},
+  ): Promise<{ message: ChatMessageDoc; inserted: boolean }> {
+    const inWindow = options.window === false;
+    if (!inWindow) await this.windows.putMany([...(options.alsoInWindow ?? []), message]);
     try {
       await this.messages.insertOne({ ...message });
       return { message: { ...message, app_id: this.messages.appId }, inserted: true };
@@ -159,7 +168,7 @@ export class ChatRepository {
       this.messages.findOne<ChatMessageDoc>({ message_id: message.message_id }, { projection: { _id: 0 } }),
       this.messages.findOne<ChatMessageDoc>({ chat_id: message.chat_id, seq: message.seq }, { projection: { _id: 0 } }),
     ]);
-    await (atSeq ? this.windows.put(atSeq) : this.windows.remove(message.chat_id, [message.seq]));
+    if (!inWindow) await (atSeq ? this.windows.put(atSeq) : this.windows.remove(message.chat_id, [message.seq]));
     if (!stored) throw new SeqConflictError(message.chat_id, message.seq, message.message_id);
     if (stored.chat_id !== message.chat_id) throw new MessageIdConflictError(message.message_id, message.chat_id, stored.chat_id);
     return { message: stored, inserted: false };

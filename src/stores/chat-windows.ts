@@ -43,12 +43,22 @@ export class ChatWindows {
 
   /** Writes (or overwrites) a message at its seq. Starting a window drops the one two back. */
   async put(message: Omit<ChatMessageDoc, 'app_id'> & { app_id?: string }): Promise<void> {
-    const window = windowOf(message.seq);
-    const created = await this.upsert(message.chat_id, window, {
-      $set: { [field(message.seq)]: entry(message), updated_at: message.created_at },
-      $min: { min_seq: message.seq },
-    });
-    if (created && window >= 2) await this.windows.deleteMany({ _id: this.id(message.chat_id, window - 2) });
+    await this.putMany([message]);
+  }
+
+  /** `put` for messages of one chat: one update per window they fall in (usually one). */
+  async putMany(messages: readonly (Omit<ChatMessageDoc, 'app_id'> & { app_id?: string })[]): Promise<void> {
+    const byWindow = new Map<number, (typeof messages)[number][]>();
+    for (const message of messages) byWindow.set(windowOf(message.seq), [...(byWindow.get(windowOf(message.seq)) ?? []), message]);
+    for (const [window, inWindow] of byWindow) {
+      const chatId = (inWindow[0] as (typeof messages)[number]).chat_id;
+      const newest = inWindow.reduce((a, b) => (b.created_at > a.created_at ? b : a));
+      const created = await this.upsert(chatId, window, {
+        $set: { ...Object.fromEntries(inWindow.map((message) => [field(message.seq), entry(message)])), updated_at: newest.created_at },
+        $min: { min_seq: Math.min(...inWindow.map((message) => message.seq)) },
+      });
+      if (created && window >= 2) await this.windows.deleteMany({ _id: this.id(chatId, window - 2) });
+    }
   }
 
   /** Removes messages (deleted from the record) from their windows. */

@@ -2,7 +2,9 @@
  * Two messages at once under each `on_busy` mode, and a burst of 30 under `enqueue`. The first turn
  * of each pair is kept busy by an offline model that takes its time per token.
  */
+import type { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { ActivityExecuteInput, WorkerOptions } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TurnReply } from '../../src/domain/chat';
 import { startOfflineModel } from '../../src/dev/offline-model';
@@ -89,6 +91,34 @@ describe('on_busy', () => {
     expect(firstTurn[0]).toMatchObject({ role: 'user', status: 'interrupted' });
     expect(firstTurn.every((m) => m.status === 'interrupted')).toBe(true);
     expect(messages.filter((m) => m.turn_id === 'q-interrupt-2').map((m) => m.role)).toEqual(['user', 'assistant']);
+  });
+
+  it('interrupt before the first step began: the turn still has its message, kept and marked interrupted', async () => {
+    // The first turn's llmStep is held before it runs (heartbeating, so it hears the cancellation):
+    // the step that would have stored the user's message never gets that far.
+    const held = {
+      activity: [(ctx: Context) => ({
+        inbound: {
+          execute: async (input: ActivityExecuteInput, next: (input: ActivityExecuteInput) => Promise<unknown>) => {
+            const args = input.args[0] as { turnId?: string } | undefined;
+            if (ctx.info.activityType !== 'llmStep' || args?.turnId !== 'q-early-1') return next(input);
+            for (;;) {
+              ctx.heartbeat();
+              await ctx.sleep(100); // rejects once the cancellation arrives
+            }
+          },
+        },
+      })],
+    } as WorkerOptions['interceptors'];
+    const { first, second } = await slow.withWorker(() => twoAtOnce('q-early', 'interrupt'), held);
+    expect(first).toMatchObject({ ok: false, error: { code: 'turn_interrupted' } });
+    expect(second.ok).toBe(true);
+    const messages = await messagesOf(slow, 'q-early');
+    expect(messages.map((m) => [m.role, m.turn_id, m.status])).toEqual([
+      ['user', 'q-early-1', 'interrupted'],
+      ['user', 'q-early-2', 'complete'],
+      ['assistant', 'q-early-2', 'complete'],
+    ]);
   });
 
   it('rollback: the running turn stops and its messages are gone, as if it never happened', async () => {

@@ -69,10 +69,11 @@ describe('a chat turn', () => {
     expect(session?.totals.cost_nanos).toBe(reply.usage.cost_nanos);
     expect(session?.totals.output_tokens).toBe(reply.usage.output_tokens);
 
-    // The answering step ended the turn itself: the only local activity left is beginTurn.
+    // The answering step began the turn and ended it: the only local activity left is the
+    // session's openSession, and the turn is one activity.
     const history = await env.client.workflow.getHandle(workflowIds.chat(APP, 'c1')).fetchHistory();
     const localActivities = (history.events ?? []).filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity');
-    expect(localActivities).toHaveLength(2); // openSession and beginTurn
+    expect(localActivities).toHaveLength(1); // openSession
 
     const chain = await new AuditRepository(kit.mongo).verifyAppAuditChain(APP);
     expect(chain).toMatchObject({ valid: true });

@@ -6,8 +6,9 @@
 import { endsTurn, eventIds, usageAfterCall, type LlmStepArgs, type LlmStepResult, type RecordLlmCallArgs, type RecordedCost } from '../../domain/chat';
 import { computeCost } from '../../domain/pricing';
 import { activeTraceId } from '../../telemetry/active-trace';
-import type { ChatActivityContext } from './context';
-import { finishTurn } from './turn';
+import type { ChatMessageDoc } from '../../stores/documents';
+import type { AuditEntry, ChatActivityContext } from './context';
+import { beginTurn, finishTurn } from './turn';
 
 export function accountingActivities(ctx: ChatActivityContext) {
   return {
@@ -19,9 +20,17 @@ export function accountingActivities(ctx: ChatActivityContext) {
  * earlier attempt) before returning: the same event id as `recordLlmCall`, so either one, or a
  * retry of either, charges the call once. With `accounting.finish`, a step whose answer is the
  * turn's last also ends the turn (`finishTurn`, idempotent too). */
-export function accountingLlmStep(ctx: ChatActivityContext, llmStep: (args: LlmStepArgs) => Promise<LlmStepResult>) {
+export function accountingLlmStep(
+  ctx: ChatActivityContext,
+  llmStep: (args: LlmStepArgs, begun?: ChatMessageDoc) => Promise<LlmStepResult>,
+) {
   return async (args: LlmStepArgs): Promise<LlmStepResult> => {
-    const result = await llmStep(args);
+    // The turn's first step begins it (before the transcript is read, so the model sees the user's
+    // message). With accounting, the message's window copy goes with the answer's and its audit
+    // entry with the call's: one window update and one audit write for both. Idempotent: a retry
+    // finds it all written, and a turn whose step never got here is begun by the workflow.
+    const begun = args.begin ? await beginTurn(ctx, args.begin, { deferred: args.accounting !== undefined }) : undefined;
+    const result = await llmStep(args, begun?.message);
     if (!args.accounting) return result;
     const cost = await recordLlmUsage(ctx, {
       appId: args.appId,
@@ -36,7 +45,7 @@ export function accountingLlmStep(ctx: ChatActivityContext, llmStep: (args: LlmS
       ttftMs: result.ttftMs,
       status: 'ok',
       actor: args.accounting.actor,
-    });
+    }, begun ? [begun.audit] : []);
     const { finish } = args.accounting;
     if (!finish || !endsTurn(args, result)) return { ...result, cost };
     await finishTurn(ctx, {
@@ -56,7 +65,8 @@ export function accountingLlmStep(ctx: ChatActivityContext, llmStep: (args: LlmS
   };
 }
 
-async function recordLlmUsage(ctx: ChatActivityContext, args: RecordLlmCallArgs): Promise<RecordedCost> {
+/** `alsoAudit`: entries to append with the call's (same write; see `accountingLlmStep`). */
+async function recordLlmUsage(ctx: ChatActivityContext, args: RecordLlmCallArgs, alsoAudit: readonly AuditEntry[] = []): Promise<RecordedCost> {
   const { usage: usageRepo } = ctx.repos(args.appId);
   const eventId = eventIds.llmCall(args.appId, args.chatId, args.turnId, args.step);
   const ts = ctx.now();
@@ -95,6 +105,7 @@ async function recordLlmUsage(ctx: ChatActivityContext, args: RecordLlmCallArgs)
   });
 
   await Promise.all([
+    ...alsoAudit.map((entry) => ctx.audit(args, entry)),
     ctx.audit(args, {
       eventId: eventIds.audit('llm_interaction', eventId),
       actor: args.actor,

@@ -64,9 +64,13 @@ export class ChatActivityContext {
 
   /** Stores a message idempotently. An id or seq taken by another message is not something a
    * retry can fix, so it fails the activity for good. */
-  async storeMessage(appId: string, message: TenantInput<ChatMessageDoc>): Promise<ChatMessageDoc> {
+  async storeMessage(
+    appId: string,
+    message: TenantInput<ChatMessageDoc>,
+    options?: Parameters<ChatRepository['insertMessage']>[1],
+  ): Promise<ChatMessageDoc> {
     try {
-      return (await this.repos(appId).chats.insertMessage(message)).message;
+      return (await this.repos(appId).chats.insertMessage(message, options)).message;
     } catch (error) {
       if (error instanceof MessageIdConflictError || error instanceof SeqConflictError) {
         throw ApplicationFailure.create({ type: 'message_conflict', nonRetryable: true, message: error.message, cause: error });

@@ -22,16 +22,19 @@ export const TRANSCRIPT_WINDOW = 60;
 export function llmStepActivity(ctx: ChatActivityContext) {
   const budget = new BudgetGuard(ctx.deps.redis, ctx.deps.priceBook);
   return {
-    async llmStep(args: LlmStepArgs): Promise<LlmStepResult> {
+    /** `begun`: the user's message, when this step began its turn and left the message's window
+     * copy to be written with the answer's. */
+    async llmStep(args: LlmStepArgs, begun?: ChatMessageDoc): Promise<LlmStepResult> {
       const activity = Context.current();
       const { attempt } = activity.info;
       const { chats } = ctx.repos(args.appId);
 
       // Only an earlier attempt of this very activity can have stored the step's message.
-      const [stored, transcript] = await Promise.all([
+      const [stored, windowed] = await Promise.all([
         attempt > 1 ? chats.findMessage(args.chatId, args.messageId) : Promise.resolve(null),
         chats.transcript(args.chatId, { last: TRANSCRIPT_WINDOW, beforeSeq: args.seq, excludeStatuses: ['rolled_back'] }),
       ]);
+      const transcript = withBegun(windowed, begun);
       if (stored?.status === 'complete') {
         await announceCompletion(ctx, args, stored.content, stored.tool_calls ?? []);
         return resultFromStored(stored, attempt);
@@ -109,27 +112,37 @@ export function llmStepActivity(ctx: ChatActivityContext) {
       const usage = completion.usage ?? { input_tokens: 0, cached_input_tokens: 0, output_tokens: 0 };
       const model = completion.model || args.template.model;
 
-      const message = await ctx.storeMessage(args.appId, {
-        chat_id: args.chatId,
-        message_id: args.messageId,
-        seq: args.seq,
-        role: 'assistant',
-        content: completion.content,
-        turn_id: args.turnId,
-        status: 'complete',
-        created_at: ctx.now(),
-        ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-        model,
-        usage,
-        finish_reason: completion.finishReason,
-        step: args.step,
-        latency_ms: latencyMs,
-        ttft_ms: completion.ttftMs,
-      });
+      const message = await ctx.storeMessage(
+        args.appId,
+        {
+          chat_id: args.chatId,
+          message_id: args.messageId,
+          seq: args.seq,
+          role: 'assistant',
+          content: completion.content,
+          turn_id: args.turnId,
+          status: 'complete',
+          created_at: ctx.now(),
+          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+          model,
+          usage,
+          finish_reason: completion.finishReason,
+          step: args.step,
+          latency_ms: latencyMs,
+          ttft_ms: completion.ttftMs,
+        },
+        begun ? { alsoInWindow: [begun] } : {},
+      );
       await announceCompletion(ctx, args, message.content, message.tool_calls ?? []);
       return { ...resultFromStored(message, attempt), replayed: false };
     },
   };
+}
+
+/** The transcript with the turn's user message, when its window copy is not written yet. */
+function withBegun(transcript: ChatMessageDoc[], begun: ChatMessageDoc | undefined): ChatMessageDoc[] {
+  if (!begun || transcript.some((message) => message.seq === begun.seq)) return transcript;
+  return [...transcript, begun].sort((a, b) => a.seq - b.seq).slice(-TRANSCRIPT_WINDOW);
 }
 
 function toolDefinitions(names: readonly string[]): ChatCompletionTool[] {

@@ -1,43 +1,15 @@
 /** The bookkeeping at both ends of a turn: its user message going in, its outcome going out. */
 import { eventIds, type BeginTurnArgs, type DiscardTurnArgs, type FinishTurnArgs } from '../../domain/chat';
 import { nanosToUsd } from '../../domain/pricing';
-import { turnKeys, type ChatActivityContext } from './context';
+import type { ChatMessageDoc } from '../../stores/documents';
+import { turnKeys, type AuditEntry, type ChatActivityContext } from './context';
 import { notifyTurnEnded } from './turn-webhook';
 
 export function turnActivities(ctx: ChatActivityContext) {
   return {
-    /** Stores the user's message and announces the turn. (The session's `next_seq` is raised by
-     * `finishTurn`, one write per turn; a session reopened in between also counts the stored
-     * messages, see `openSession`.) */
-    async beginTurn(args: BeginTurnArgs): Promise<void> {
-      const now = ctx.now();
-      const message = await ctx.storeMessage(args.appId, {
-        chat_id: args.chatId,
-        message_id: args.message.messageId,
-        seq: args.message.seq,
-        role: 'user',
-        content: args.message.content,
-        turn_id: args.turnId,
-        status: 'complete',
-        created_at: now,
-      });
-      // Independent writes, each idempotent on its own id: run them side by side.
-      await Promise.all([
-        ctx.events.publishOnce(args, turnKeys.startedEvent(args.turnId), {
-          type: 'turn.started',
-          turn_id: args.turnId,
-          data: { turn_number: args.turnNumber, message_id: message.message_id, content: message.content },
-        }),
-        ctx.counters.increment(args.appId, { turns: 1, active_runs: 1 }, { dedupId: turnKeys.startedCount(args, args.turnId), at: now }),
-        ctx.audit(args, {
-          eventId: eventIds.audit('create', 'chat_message', args.appId, args.chatId, message.message_id),
-          actor: args.actor,
-          action: 'create',
-          resource: { type: 'chat_message', id: message.message_id },
-          at: message.created_at,
-          details: { chat_id: args.chatId, turn_id: args.turnId, role: 'user', seq: message.seq },
-        }),
-      ]);
+    /** Stores the user's message and announces the turn (see `beginTurn` below). */
+    beginTurn: async (args: BeginTurnArgs): Promise<void> => {
+      await beginTurn(ctx, args);
     },
 
     /** Counts the turn into the session's totals (once, by turn number) and announces its end (and
@@ -73,6 +45,56 @@ export function turnActivities(ctx: ChatActivityContext) {
       ]);
     },
   };
+}
+
+/** What `beginTurn` left for the turn's first step to write with its own message and audit entry. */
+export interface BegunTurn {
+  message: ChatMessageDoc;
+  audit: AuditEntry;
+}
+
+/** The start of a turn: the user's message stored, the turn announced and counted in, its audit
+ * entry written. Idempotent on the message id and the turn's dedup keys. Run by the `beginTurn`
+ * local activity, or by the turn's first `llmStep` (one local activity less per turn), which
+ * passes `deferred`: the message's window copy and audit entry are then written with the step's
+ * own (one window update and one audit write for both; see `accountingLlmStep`). (The session's
+ * `next_seq` is raised when the turn ends, one write per turn; a session reopened in between also
+ * counts the stored messages, see `openSession`.) */
+export async function beginTurn(ctx: ChatActivityContext, args: BeginTurnArgs, options: { deferred?: boolean } = {}): Promise<BegunTurn> {
+  const now = ctx.now();
+  const message = await ctx.storeMessage(
+    args.appId,
+    {
+      chat_id: args.chatId,
+      message_id: args.message.messageId,
+      seq: args.message.seq,
+      role: 'user',
+      content: args.message.content,
+      turn_id: args.turnId,
+      status: 'complete',
+      created_at: now,
+    },
+    options.deferred ? { window: false } : {},
+  );
+  const audit: AuditEntry = {
+    eventId: eventIds.audit('create', 'chat_message', args.appId, args.chatId, message.message_id),
+    actor: args.actor,
+    action: 'create',
+    resource: { type: 'chat_message', id: message.message_id },
+    at: message.created_at,
+    details: { chat_id: args.chatId, turn_id: args.turnId, role: 'user', seq: message.seq },
+  };
+  // Independent writes, each idempotent on its own id: run them side by side.
+  await Promise.all([
+    ctx.events.publishOnce(args, turnKeys.startedEvent(args.turnId), {
+      type: 'turn.started',
+      turn_id: args.turnId,
+      data: { turn_number: args.turnNumber, message_id: message.message_id, content: message.content },
+    }),
+    ctx.counters.increment(args.appId, { turns: 1, active_runs: 1 }, { dedupId: turnKeys.startedCount(args, args.turnId), at: now }),
+    ...(options.deferred ? [] : [ctx.audit(args, audit)]),
+  ]);
+  return { message, audit };
 }
 
 /** The end of a turn: counted into the session's totals (once, by turn number, raising `next_seq`

@@ -56,6 +56,9 @@ export interface LlmStepArgs extends ChatRef {
   /** When given, the step also prices its call and writes the usage, as `recordLlmCall` would (one
    * local activity less per call); the result then carries the `cost`. */
   accounting?: { userId: string; actor: ActorContext; finish?: TurnEnding };
+  /** The turn's first step also begins the turn (stores the user's message first, as the
+   * `beginTurn` local activity would: one local activity and one workflow activation less per turn). */
+  begin?: BeginTurnArgs;
 }
 
 /** What a step needs to end its turn itself when its answer is the turn's last (as `finishTurn`

@@ -3,10 +3,11 @@
  * tools it asks for, up to the template's step limit and token budget), account for every call,
  * and close the turn. Runs inside the cancellation scope its session gives it.
  */
-import { isCancellation, patched } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import type { ActorContext } from '../../domain/audit';
 import {
   endsTurn,
+  type BeginTurnArgs,
   messageIds,
   usageAfterCall,
   type LlmStepArgs,
@@ -24,6 +25,9 @@ export const LLM_STEP_RECORDS_USAGE_PATCH = 'llm-step-records-usage';
 /** `patched()` id: the step whose answer is the turn's last also ends the turn (what `finishTurn`
  * does), so a turn's second workflow task runs no local activity. */
 export const LLM_STEP_FINISHES_TURN_PATCH = 'llm-step-finishes-turn';
+/** `patched()` id: the turn's first `llmStep` also begins the turn (stores the user's message), so
+ * a turn's first workflow task runs no local activity either. */
+export const LLM_STEP_BEGINS_TURN_PATCH = 'llm-step-begins-turn';
 
 export interface TurnContext {
   appId: string;
@@ -56,17 +60,32 @@ export async function runTurn(context: TurnContext): Promise<TurnReply> {
     },
   };
   const chat = { appId: turn.appId, chatId: turn.chatId };
-  const { template } = turn;
-
-  await bookkeeping.beginTurn({
+  const begin: BeginTurnArgs = {
     ...chat,
     userId: turn.userId,
     turnId: turn.turnId,
     turnNumber: turn.turnNumber,
     message: { messageId: messageIds.user(turn.turnId, turn.messageId), seq: turn.nextSeq(), content: turn.content },
     actor: turn.actor,
-  });
+  };
+  const beginsInStep = patched(LLM_STEP_BEGINS_TURN_PATCH);
+  if (!beginsInStep) await bookkeeping.beginTurn(begin);
+  try {
+    return await answer(turn, beginsInStep ? begin : undefined, () => lastSeq);
+  } catch (error) {
+    // A turn cut short before its first step ran (cancelled while the step waited for a worker,
+    // or failed before it began) still has its message stored and is counted in, as when
+    // `beginTurn` ran first; a no-op when the step got that far. The turn's own error is the one
+    // that counts: a failure here (the same message conflict again) does not replace it.
+    if (beginsInStep) await CancellationScope.nonCancellable(() => bookkeeping.beginTurn(begin)).catch(() => undefined);
+    throw error;
+  }
+}
 
+/** The model's steps (and the tools it asks for) until one answers: the turn's reply. */
+async function answer(turn: TurnContext, begin: BeginTurnArgs | undefined, lastSeq: () => number): Promise<TurnReply> {
+  const chat = { appId: turn.appId, chatId: turn.chatId };
+  const { template } = turn;
   let stopReason: TurnReply['stopReason'];
   let llmCalls = 0;
   for (let step = 0; ; step++) {
@@ -76,7 +95,8 @@ export async function runTurn(context: TurnContext): Promise<TurnReply> {
     // Past the first step, a call without tools is the loop being cut short: say why.
     if (!allowTools && step > 0) stopReason = withinBudget ? 'tool_step_limit' : 'token_budget';
 
-    const result = await callModel(turn, step, allowTools, Math.max(16, Math.min(template.max_output_tokens, tokensLeft)));
+    const maxOutputTokens = Math.max(16, Math.min(template.max_output_tokens, tokensLeft));
+    const result = await callModel(turn, step, allowTools, maxOutputTokens, step === 0 ? begin : undefined);
     llmCalls++;
 
     if (endsTurn({ allowTools }, result)) {
@@ -88,7 +108,7 @@ export async function runTurn(context: TurnContext): Promise<TurnReply> {
         turnNumber: turn.turnNumber,
         status: 'completed',
         usage: turn.spent,
-        nextSeq: lastSeq + 1,
+        nextSeq: lastSeq() + 1,
         replyMessageId: result.messageId,
         actor: turn.actor,
         ...(turn.notify ? { notify: true } : {}),
@@ -121,7 +141,13 @@ export async function runTurn(context: TurnContext): Promise<TurnReply> {
 }
 
 /** One LLM call with its accounting: a usage event (with cost) for success and for failure. */
-async function callModel(turn: TurnContext, step: number, allowTools: boolean, maxOutputTokens: number): Promise<LlmStepResult> {
+async function callModel(
+  turn: TurnContext,
+  step: number,
+  allowTools: boolean,
+  maxOutputTokens: number,
+  begin: BeginTurnArgs | undefined,
+): Promise<LlmStepResult> {
   const chat = { appId: turn.appId, chatId: turn.chatId };
   const record = (result: Pick<LlmStepResult, 'model' | 'usage' | 'latencyMs' | 'ttftMs'>, status: 'ok' | 'error', errorType?: string) =>
     bookkeeping.recordLlmCall({
@@ -151,6 +177,7 @@ async function callModel(turn: TurnContext, step: number, allowTools: boolean, m
       allowTools,
       maxOutputTokens,
       ...(turn.packRunId !== undefined ? { packRunId: turn.packRunId } : {}),
+      ...(begin ? { begin } : {}),
       ...(patched(LLM_STEP_RECORDS_USAGE_PATCH) ? { accounting: accounting(turn) } : {}),
     });
   } catch (error) {
