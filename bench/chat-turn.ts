@@ -48,7 +48,10 @@ const FULL: ChatTurnPlan = {
   c1Turns: 100,
   blocks: 4,
   c50Chats: 50,
-  c50Turns: 10,
+  // 4 rounds of 5 turns per chat, alternating sides: the 50-chat ratios of two rounds moved by
+  // ±0.05 from run to run (the baseline alone by ±20% between phases of one run).
+  c50Turns: 20,
+  c50Rounds: 4,
   mixedApps: 10,
   longTurns: 200,
   edge: 10,
@@ -67,6 +70,7 @@ const QUICK: ChatTurnPlan = {
   blocks: 2,
   c50Chats: 10,
   c50Turns: 2,
+  c50Rounds: 2,
   longTurns: 30,
   seedMessages: 10_000,
   loadedC1Turns: 10,
@@ -127,9 +131,9 @@ class PhaseRunner {
   private async concurrent(name: string, prefix: string, apps: number): Promise<SidePair<PhaseResult>> {
     const { plan, senders } = this;
     const chats = Array.from({ length: plan.c50Chats }, (_, index) => `${prefix}-${index + 1}`);
-    const perRound = plan.c50Turns / 2;
+    const perRound = plan.c50Turns / plan.c50Rounds;
     const limits: PhaseLimits = { turnDeadlineMs: plan.turnDeadlineMs, budgetMs: plan.c50RoundBudgetMs };
-    return this.alternate(name, 2, async (side, round) => {
+    return this.alternate(name, plan.c50Rounds, async (side, round) => {
       const turns = { first: 1 + round * perRound, count: perRound };
       if (side === 'baseline') return runConversations(senders.baseline, chats, turns, limits);
       // Each app's chats run side by side with the others'.

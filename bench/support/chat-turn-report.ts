@@ -30,6 +30,8 @@ export interface ChatTurnPlan {
   blocks: number;
   c50Chats: number;
   c50Turns: number;
+  /** Alternating rounds the 50-chat turns are split into. */
+  c50Rounds: number;
   /** How many apps the mixed phase spreads its chats over. */
   mixedApps: number;
   longTurns: number;
@@ -132,7 +134,7 @@ function concurrent(name: string, pair: SidePair<PhaseResult>, apps: number, pla
   const spread = apps === 1 ? 'all in one app' : `spread over ${apps} apps`;
   printTable(
     `${name}: ${plan.c50Chats} chats in parallel (${spread})${note}, up to ${plan.c50Turns} sequential turns each ` +
-      `(2 alternating rounds, ${plan.c50RoundBudgetMs / 1000} s budget per round)`,
+      `(${plan.c50Rounds} alternating rounds, ${plan.c50RoundBudgetMs / 1000} s budget per round)`,
     c.rows,
   );
   return c;

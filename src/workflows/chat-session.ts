@@ -4,7 +4,9 @@
  * User turns arrive as `sendMessage` Updates and run one at a time in arrival order (or per
  * `on_busy`). The session idles on a durable timer and closes after the template's inactivity
  * timeout, and continues as new every few turns so its history stays small. Message text never
- * lives in history beyond the Update that carries it in and the reply that carries it out.
+ * lives in history beyond the Update that carries it in, the first step's input that stores it
+ * (the activity needs the text; the transcript itself is read from MongoDB) and the reply that
+ * carries it out.
  */
 import {
   ApplicationFailure,
