@@ -68,22 +68,28 @@ export async function runTurn(context: TurnContext): Promise<TurnReply> {
     message: { messageId: messageIds.user(turn.turnId, turn.messageId), seq: turn.nextSeq(), content: turn.content },
     actor: turn.actor,
   };
-  const beginsInStep = patched(LLM_STEP_BEGINS_TURN_PATCH);
-  if (!beginsInStep) await bookkeeping.beginTurn(begin);
+  const inStep: StepBeginning | undefined = patched(LLM_STEP_BEGINS_TURN_PATCH) ? { args: begin, done: false } : undefined;
+  if (!inStep) await bookkeeping.beginTurn(begin);
   try {
-    return await answer(turn, beginsInStep ? begin : undefined, () => lastSeq);
+    return await answer(turn, inStep, () => lastSeq);
   } catch (error) {
-    // A turn cut short before its first step ran (cancelled while the step waited for a worker,
-    // or failed before it began) still has its message stored and is counted in, as when
-    // `beginTurn` ran first; a no-op when the step got that far. The turn's own error is the one
-    // that counts: a failure here (the same message conflict again) does not replace it.
-    if (beginsInStep) await CancellationScope.nonCancellable(() => bookkeeping.beginTurn(begin)).catch(() => undefined);
+    // A turn cut short before its first step finished (cancelled while the step waited for a
+    // worker or streamed, or failed) still has its message stored, windowed, audited and counted
+    // in, as when `beginTurn` ran first (idempotent: what the step wrote is not written again).
+    // The turn's own error is the one that counts: a failure here does not replace it.
+    if (inStep && !inStep.done) await CancellationScope.nonCancellable(() => bookkeeping.beginTurn(begin)).catch(() => undefined);
     throw error;
   }
 }
 
+/** A turn that its first step begins: `done` once that step returned (it wrote all of it). */
+interface StepBeginning {
+  args: BeginTurnArgs;
+  done: boolean;
+}
+
 /** The model's steps (and the tools it asks for) until one answers: the turn's reply. */
-async function answer(turn: TurnContext, begin: BeginTurnArgs | undefined, lastSeq: () => number): Promise<TurnReply> {
+async function answer(turn: TurnContext, inStep: StepBeginning | undefined, lastSeq: () => number): Promise<TurnReply> {
   const chat = { appId: turn.appId, chatId: turn.chatId };
   const { template } = turn;
   let stopReason: TurnReply['stopReason'];
@@ -96,7 +102,8 @@ async function answer(turn: TurnContext, begin: BeginTurnArgs | undefined, lastS
     if (!allowTools && step > 0) stopReason = withinBudget ? 'tool_step_limit' : 'token_budget';
 
     const maxOutputTokens = Math.max(16, Math.min(template.max_output_tokens, tokensLeft));
-    const result = await callModel(turn, step, allowTools, maxOutputTokens, step === 0 ? begin : undefined);
+    const result = await callModel(turn, step, allowTools, maxOutputTokens, step === 0 ? inStep?.args : undefined);
+    if (inStep) inStep.done = true;
     llmCalls++;
 
     if (endsTurn({ allowTools }, result)) {
