@@ -13,6 +13,8 @@ npx vitest run --reporter=default --reporter=json --outputFile.json=.data/test-r
 # One closing line CI can read whatever the reporter prints.
 node -e '
   const r = require("./.data/test-results.json");
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+  // A file that fails before its tests run (a hook, an import) fails no test: say so apart.
+  const files = r.numFailedTestSuites ? `, ${r.numFailedTestSuites} file(s) failed` : "";
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped${files}`);
 ' || true
 exit "$status"

@@ -58,11 +58,47 @@ export async function assertPortFree(port: number, setting: string, service: str
 }
 
 /** Asks the OS for a free loopback port (for tests and ephemeral services). */
+/**
+ * A port nothing listens on for the caller to listen on. Chosen below the OS's range of ephemeral
+ * ports (Linux: `ip_local_port_range`) where it can: a port the OS hands out for `listen(0)` comes
+ * from that range, and so does every outgoing connection's local port, so another process's
+ * connection could take it between this check and the caller's listen (a test saw that once as
+ * `EADDRINUSE`). Elsewhere, or when no low port is free after a few tries, the OS picks one.
+ */
 export async function freePort(): Promise<number> {
+  const low = ephemeralRangeStart();
+  for (let attempt = 0; low !== undefined && low > LOW_PORTS_FROM + 1000 && attempt < 20; attempt++) {
+    const port = LOW_PORTS_FROM + Math.floor(Math.random() * (low - LOW_PORTS_FROM));
+    if (await listenable(port)) return port;
+  }
+  return listenOnce(0);
+}
+
+/** Where `freePort` looks below the ephemeral range: above the usual well-known services. */
+const LOW_PORTS_FROM = 10_000;
+
+function ephemeralRangeStart(): number | undefined {
+  try {
+    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) ? low : undefined;
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
+async function listenable(port: number): Promise<boolean> {
+  return listenOnce(port).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Listens on `port` (0: any) on 127.0.0.1, closes, and returns the port it got. */
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1' }, () => {
+    server.listen({ port, host: '127.0.0.1' }, () => {
       const address = server.address();
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
