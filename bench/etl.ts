@@ -16,7 +16,7 @@ import path from 'node:path';
 import { localDirSink } from '../src/activities/analytics/archive-sink';
 import { insertValueLines } from '../src/activities/analytics/clickhouse-batch';
 import { ETL_BATCH_ROWS, etlWindow } from '../src/activities/analytics/etl';
-import { USAGE_ROW_COLUMNS, usageRowMapper } from '../src/activities/analytics/usage-rows';
+import { USAGE_ROW_COLUMNS, usageRowMapper, usageValuesLine } from '../src/activities/analytics/usage-rows';
 import { pseudonymizer } from '../src/activities/analytics/pseudonym';
 import { freePort } from '../src/dev/child-service';
 import { startFerretDb, toolPaths } from '../src/dev/embedded-services';
@@ -137,10 +137,7 @@ async function main(): Promise<void> {
     const toRow = usageRowMapper({ pseudonymize: deps.pseudonymize, book: deps.priceBook, reprice: false });
     const sideStart = performance.now();
     for (let i = 0; i < EVENTS; i += ETL_BATCH_ROWS) {
-      const lines = Array.from({ length: Math.min(ETL_BATCH_ROWS, EVENTS - i) }, (_, j) => {
-        const row = toRow(doc(i + j));
-        return JSON.stringify(USAGE_ROW_COLUMNS.map((column) => row[column]));
-      });
+      const lines = Array.from({ length: Math.min(ETL_BATCH_ROWS, EVENTS - i) }, (_, j) => usageValuesLine(toRow(doc(i + j))));
       await insertValueLines(ch, 'usage_events_scratch', 'bench', USAGE_ROW_COLUMNS, lines, 1);
     }
     const sideMs = performance.now() - sideStart;

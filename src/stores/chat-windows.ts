@@ -48,9 +48,7 @@ export class ChatWindows {
 
   /** `put` for messages of one chat: one update per window they fall in (usually one). */
   async putMany(messages: readonly (Omit<ChatMessageDoc, 'app_id'> & { app_id?: string })[]): Promise<void> {
-    const byWindow = new Map<number, (typeof messages)[number][]>();
-    for (const message of messages) byWindow.set(windowOf(message.seq), [...(byWindow.get(windowOf(message.seq)) ?? []), message]);
-    for (const [window, inWindow] of byWindow) {
+    for (const [window, inWindow] of byWindow(messages, (message) => message.seq)) {
       const chatId = (inWindow[0] as (typeof messages)[number]).chat_id;
       const newest = inWindow.reduce((a, b) => (b.created_at > a.created_at ? b : a));
       const created = await this.upsert(chatId, window, {
@@ -116,10 +114,8 @@ export class ChatWindows {
   }
 
   private async perWindow(chatId: string, seqs: readonly number[], update: (inWindow: number[]) => Record<string, unknown>): Promise<void> {
-    const byWindow = new Map<number, number[]>();
-    for (const seq of seqs) byWindow.set(windowOf(seq), [...(byWindow.get(windowOf(seq)) ?? []), seq]);
     await Promise.all(
-      [...byWindow].map(([window, inWindow]) =>
+      [...byWindow(seqs, (seq) => seq)].map(([window, inWindow]) =>
         this.windows.updateOne({ _id: this.id(chatId, window) }, update(inWindow) as UpdateFilter<ChatWindowDoc>),
       ),
     );
@@ -142,6 +138,16 @@ export class ChatWindows {
 function entry(message: Omit<ChatMessageDoc, 'app_id'> & { app_id?: string; _id?: unknown }): WindowMessage {
   const { app_id: _app, _id: _id, ...rest } = message;
   return rest;
+}
+
+/** Items grouped by the window their seq falls in, windows in order of first appearance. */
+function byWindow<T>(items: readonly T[], seqOf: (item: T) => number): Map<number, T[]> {
+  const groups = new Map<number, T[]>();
+  for (const item of items) {
+    const window = windowOf(seqOf(item));
+    groups.set(window, [...(groups.get(window) ?? []), item]);
+  }
+  return groups;
 }
 
 function range(low: number, high: number): number[] {

@@ -11,7 +11,7 @@ import { activityContext } from './activity-context';
 import { chDateTime, insertBatch, insertValueLines } from './clickhouse-batch';
 import type { AnalyticsDeps } from './deps';
 import { markHoursWritten } from './hour-writes';
-import { USAGE_ROW_COLUMNS, usageRowMapper } from './usage-rows';
+import { USAGE_ROW_COLUMNS, usageRowMapper, usageValuesLine } from './usage-rows';
 
 export type EtlSource = 'usage' | 'audit';
 export type EtlMode = 'etl' | 'reprice';
@@ -87,7 +87,7 @@ export async function etlWindow(deps: AnalyticsDeps, input: EtlWindowInput): Pro
     const toLine = (doc: UsageEventDoc): UsageLine => {
       const fresh = !previous || after(doc.ts.toISOString(), doc.event_id, previous);
       const row = fresh ? toRow(doc) : undefined;
-      return { ts: doc.ts.getTime(), id: doc.event_id, line: row && JSON.stringify(USAGE_ROW_COLUMNS.map((column) => row[column])) };
+      return { ts: doc.ts.getTime(), id: doc.event_id, line: row && usageValuesLine(row) };
     };
     await collections.usageEvents.forEachBatch<UsageEventDoc, UsageLine>(
       { ts: { $gte: from, $lt: new Date(input.to) } },

@@ -22,6 +22,11 @@ export const USAGE_ROW_COLUMNS = [
   'latency_ms', 'ttft_ms', 'status', 'error_type',
 ] as const;
 
+/** A row as the ETL writes it: its values in `USAGE_ROW_COLUMNS` order, as a JSON array. */
+export function usageValuesLine(row: UsageRow): string {
+  return JSON.stringify(USAGE_ROW_COLUMNS.map((column) => row[column]));
+}
+
 export interface RowContext {
   pseudonymize: Pseudonymize;
   book: PriceBook;
