@@ -6,7 +6,6 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit, type Config } from '../config';
-import { readOrCreateSecret } from '../dev/dev-secrets';
 import { pseudonymizer } from '../activities/analytics/pseudonym';
 import { openClickHouse } from '../stores/clickhouse';
 import { DataPlanes } from '../stores/data-planes';
@@ -27,8 +26,34 @@ function required(config: Config, name: 'TEMPORAL_ADDRESS' | 'MONGODB_URI' | 'RE
   return value;
 }
 
+type SharedSecret = 'TESSERA_ADMIN_KEY' | 'TESSERA_JWT_SECRET' | 'TESSERA_KEY_PEPPER' | 'TESSERA_PSEUDONYM_KEY';
+
+/** The secrets every replica (and the workers) must share: a process that generated its own would
+ * reject the others' tokens and app keys, so a missing one stops start-up, all of them named at once.
+ * The pseudonym key is needed only with analytics (`CLICKHOUSE_URL`). Only the embedded launcher
+ * (src/dev) generates secrets. */
+function sharedSecrets(config: Config): { adminKey: string; jwtSecret: string; keyPepper: string; pseudonymKey: string | undefined } {
+  const names: SharedSecret[] = ['TESSERA_ADMIN_KEY', 'TESSERA_JWT_SECRET', 'TESSERA_KEY_PEPPER'];
+  if (config.CLICKHOUSE_URL) names.push('TESSERA_PSEUDONYM_KEY');
+  const missing = names.filter((name) => !config[name]);
+  if (missing.length > 0) {
+    process.stderr.write(
+      `tessera-api: ${missing.join(', ')} must be set (every API replica and worker must share ${missing.length === 1 ? 'it' : 'them'}; only the embedded launcher generates secrets)\n`,
+    );
+    process.exit(78);
+  }
+  return {
+    adminKey: config.TESSERA_ADMIN_KEY!,
+    jwtSecret: config.TESSERA_JWT_SECRET!,
+    keyPepper: config.TESSERA_KEY_PEPPER!,
+    pseudonymKey: config.TESSERA_PSEUDONYM_KEY,
+  };
+}
+
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  // Before anything connects: a missing secret is a configuration error, not a runtime one.
+  const secrets = sharedSecrets(config);
   const log = createLogger({ level: config.LOG_LEVEL, base: { service: 'tessera-api', pid: process.pid } });
   const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: 'tessera-api' });
   const temporalAddress = required(config, 'TEMPORAL_ADDRESS');
@@ -37,13 +62,12 @@ async function main(): Promise<void> {
   const redis = openRedis(required(config, 'REDIS_URL'), { keyPrefix: config.REDIS_KEY_PREFIX });
   const connection = await Connection.connect({ address: temporalAddress });
   const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
-  const secret = (value: string | undefined, name: string, prefix = '') => value ?? readOrCreateSecret(config.dataDir, name, prefix);
   // Analytics and erasure need a ClickHouse server (chDB belongs to the launcher process); without
   // CLICKHOUSE_URL those routes answer 503. The pseudonym key must be the workers' key.
   const analytics = config.CLICKHOUSE_URL
     ? {
         clickhouse: await openClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, chdbPath: '' }),
-        pseudonymize: pseudonymizer(secret(config.TESSERA_PSEUDONYM_KEY, 'pseudonym-key')),
+        pseudonymize: pseudonymizer(secrets.pseudonymKey!),
         gridGramsPerKwh: config.TESSERA_GRID_GCO2E_PER_KWH,
       }
     : undefined;
@@ -59,11 +83,7 @@ async function main(): Promise<void> {
       chatTaskQueueFor: (appId) => planes.chatTaskQueue(appId),
       mongo,
       redis,
-      secrets: {
-        adminKey: secret(config.TESSERA_ADMIN_KEY, 'admin-key', 'tsa_'),
-        jwtSecret: secret(config.TESSERA_JWT_SECRET, 'jwt-secret'),
-        keyPepper: secret(config.TESSERA_KEY_PEPPER, 'key-pepper'),
-      },
+      secrets: { adminKey: secrets.adminKey, jwtSecret: secrets.jwtSecret, keyPepper: secrets.keyPepper },
       templatesDir: path.resolve(config.TESSERA_TEMPLATES_DIR),
       publicUrl,
       ...(analytics ? { analytics } : {}),
