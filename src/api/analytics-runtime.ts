@@ -2,7 +2,6 @@
 import type { Pseudonymize } from '../activities/analytics/pseudonym';
 import type { ClickHouseStore } from '../stores/clickhouse';
 import { HttpError } from './errors';
-import type { ApiRuntime } from './runtime';
 
 export interface AnalyticsRuntime {
   clickhouse: ClickHouseStore;
@@ -13,7 +12,8 @@ export interface AnalyticsRuntime {
   taskQueue?: string;
 }
 
-export function requireAnalytics(runtime: ApiRuntime): AnalyticsRuntime {
+/** Takes any runtime with an optional `analytics` (the `ApiRuntime`), without importing it: runtime.ts imports this module. */
+export function requireAnalytics(runtime: { analytics?: AnalyticsRuntime | undefined }): AnalyticsRuntime {
   if (!runtime.analytics) throw new HttpError(503, 'analytics_unavailable', 'this process has no ClickHouse connection');
   return runtime.analytics;
 }

@@ -6,7 +6,7 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ChatStatus, SendMessageArgs, TurnReply, TurnSummary } from '../domain/chat';
-import type { PackRunStatus } from '../domain/packs';
+import type { PackRunStatus, WebhookDeliveryInput } from '../domain/packs';
 
 export const TASK_QUEUES = {
   chat: 'tessera-chat',
@@ -63,3 +63,6 @@ export const TURN_FAILURE_TYPES = {
 
 // packRun: a pack's DAG; cancel it with Temporal's workflow cancellation (children follow).
 export const packRunStatusQuery = defineQuery<PackRunStatus>('packStatus');
+
+/** The `webhookDelivery` workflow's signature, for starters (activities) that must not import the workflow module. */
+export type WebhookDeliveryWorkflow = (input: WebhookDeliveryInput) => Promise<{ status: string; httpStatus?: number }>;

@@ -3,7 +3,7 @@
  * remediation workflow's signals and query. (Kept beside `contract.ts`, which holds the chat's.)
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { Finding, IncidentStatus } from '../domain/ops';
+import type { Finding, IncidentStatus, OpsAction, RuleName } from '../domain/ops';
 
 export const OPS_IDS = {
   /** The long-running fast loop (continues as new). */
@@ -31,3 +31,19 @@ export interface RemediationStatus {
   applied: string[];
 }
 export const remediationStatusQuery = defineQuery<RemediationStatus>('incidentStatus');
+
+export interface RemediationInput {
+  appId: string;
+  rule: RuleName;
+  finding: Finding;
+}
+
+export interface RemediationResult {
+  incidentId: string;
+  status: IncidentStatus;
+  applied: OpsAction[];
+  escalations: number;
+}
+
+/** The `remediation` workflow's signature, for starters (activities) that must not import the workflow module. */
+export type RemediationWorkflow = (input: RemediationInput) => Promise<RemediationResult>;

@@ -10,22 +10,17 @@
  * is recorded in the incident document and audited.
  */
 import { condition, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import type { Finding, IncidentStatus, IncidentStepKind, OpsAction, PlaybookPlan, RuleName } from '../domain/ops';
-import { alertSignal, approveSignal, rejectSignal, remediationStatusQuery, type Decider } from './ops-contract';
+import type { IncidentStatus, IncidentStepKind, OpsAction, PlaybookPlan } from '../domain/ops';
+import {
+  alertSignal,
+  approveSignal,
+  rejectSignal,
+  remediationStatusQuery,
+  type Decider,
+  type RemediationInput,
+  type RemediationResult,
+} from './ops-contract';
 import { explain, ops } from './ops/activities';
-
-export interface RemediationInput {
-  appId: string;
-  rule: RuleName;
-  finding: Finding;
-}
-
-export interface RemediationResult {
-  incidentId: string;
-  status: IncidentStatus;
-  applied: OpsAction[];
-  escalations: number;
-}
 
 export async function remediation(input: RemediationInput): Promise<RemediationResult> {
   const { appId } = input;

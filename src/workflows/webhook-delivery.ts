@@ -4,8 +4,9 @@
  * ended) and abandoned by it, so the sender finishes while delivery goes on.
  */
 import type { WebhookDeliveryInput } from '../domain/packs';
+import type { WebhookDeliveryWorkflow } from './contract';
 import { webhooks } from './packs/activities';
 
-export async function webhookDelivery(input: WebhookDeliveryInput): Promise<{ status: string; httpStatus?: number }> {
+export async function webhookDelivery(input: WebhookDeliveryInput): ReturnType<WebhookDeliveryWorkflow> {
   return webhooks.deliverWebhook(input);
 }

@@ -15,7 +15,8 @@ import { OpsPolicies } from '../../src/stores/ops-policies';
 import { workflowIds } from '../../src/workflows/contract';
 import type { opsMonitor } from '../../src/workflows/ops-monitor';
 import { alertSignal, approveSignal, rejectSignal, remediationStatusQuery, type RemediationStatus } from '../../src/workflows/ops-contract';
-import type { remediation, RemediationResult } from '../../src/workflows/remediation';
+import type { remediation } from '../../src/workflows/remediation';
+import type { RemediationResult } from '../../src/workflows/ops-contract';
 import { createOpsKit, type OpsKit } from '../support/ops-kit';
 import { startTimeSkipping } from '../support/temporal';
 

@@ -12,8 +12,7 @@ import { packIds, type WebhookDeliveryInput } from '../../domain/packs';
 import { nanosToUsd } from '../../domain/pricing';
 import type { MongoStores } from '../../stores/mongo';
 import { PackStore } from '../../stores/pack-store';
-import type { webhookDelivery } from '../../workflows/webhook-delivery';
-import { SA, workflowIds } from '../../workflows/contract';
+import { SA, workflowIds, type WebhookDeliveryWorkflow } from '../../workflows/contract';
 
 export const CHAT_TURN_EVENT = 'chat_turn.completed';
 
@@ -51,7 +50,7 @@ export async function notifyTurnEnded(deps: { mongo: MongoStores; temporal?: Cli
   }
   const event = chatTurnEvent(args);
   try {
-    await deps.temporal.workflow.start<typeof webhookDelivery>('webhookDelivery', {
+    await deps.temporal.workflow.start<WebhookDeliveryWorkflow>('webhookDelivery', {
       workflowId: workflowIds.webhook(args.appId, event.webhookId),
       // The queue this turn runs on has the webhook activity too (packs share the chat queue).
       taskQueue: Context.current().info.taskQueue,

@@ -7,8 +7,7 @@ import { budgetNanos, emptyWindow, type AppSample, type Finding, type MetricsSna
 import { AppCounters, type CounterTotals } from '../../stores/app-counters';
 import { Budgets, budgetScopes } from '../../stores/budgets';
 import { OpsPolicies } from '../../stores/ops-policies';
-import type { remediation } from '../../workflows/remediation';
-import { alertSignal } from '../../workflows/ops-contract';
+import { alertSignal, type RemediationWorkflow } from '../../workflows/ops-contract';
 import { SA, workflowIds } from '../../workflows/contract';
 import type { OpsActivityDeps } from './context';
 
@@ -82,7 +81,7 @@ export function monitorActivities(deps: OpsActivityDeps) {
       const raised: string[] = [];
       for (const finding of input.findings) {
         const workflowId = workflowIds.incident(finding.app_id, finding.rule);
-        await deps.temporal.workflow.signalWithStart<typeof remediation, [Finding]>('remediation', {
+        await deps.temporal.workflow.signalWithStart<RemediationWorkflow, [Finding]>('remediation', {
           workflowId,
           taskQueue: deps.taskQueue,
           args: [{ appId: finding.app_id, rule: finding.rule, finding }],
