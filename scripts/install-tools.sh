@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 TOOLS=${TESSERA_TOOLS_DIR:-$ROOT/.tools}
 mkdir -p "$TOOLS/bin"
+. scripts/use-node.sh  # the pinned Node.js LTS first on PATH (installed into .tools/ if the machine's is older)
 
 TEMPORAL_CLI_VERSION=v1.5.1
 TEST_SERVER_VERSION=1.38.0  # keep in step with tools/test-server/pom.xml
@@ -22,7 +23,7 @@ stamp_ok() { [ -x "$1" ] && [ -f "$1.version" ] && [ "$(cat "$1.version")" = "$2
 
 # Node packages (chdb ships ClickHouse as a prebuilt library through npm).
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  need npm "install Node.js 20 (https://nodejs.org) which brings npm"
+  need npm "install Node.js (https://nodejs.org) which brings npm"
   say "installing node packages"
   # `npm ci` refuses a lock file that lacks other platforms' optional packages, which registry
   # mirrors without them produce; `npm install --no-save` installs the same locked versions.

@@ -4,6 +4,7 @@
 # API in-process). Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/use-node.sh  # the pinned Node.js LTS first on PATH (installed into .tools/ if the machine's is older)
 bash scripts/install-tools.sh
 # A larger young generation (64 MB semi-spaces, V8's default is 16): the ETL's batches outlive
 # several scavenges at the default size and were promoted, then collected again by full GCs

@@ -3,7 +3,9 @@
 # test against real services. Extra arguments go to vitest (e.g. `npm test -- test/domain`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/use-node.sh  # the pinned Node.js LTS first on PATH (installed into .tools/ if the machine's is older)
 bash scripts/install-tools.sh
+echo "== node $(node --version)"
 echo "== typecheck" && npx tsc -p tsconfig.json --noEmit
 echo "== lint" && npx eslint --max-warnings 0 .
 echo "== tests"
