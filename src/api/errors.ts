@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
+import { storableIssueCode } from '../domain/text/storable';
 
 export class HttpError extends Error {
   constructor(
@@ -50,6 +51,15 @@ export function installErrorHandler(app: FastifyInstance): void {
         path: issue.instancePath,
         message: issue.message,
       }));
+      // Text a store cannot hold (DESIGN §4 "Text") has its own codes, naming the field.
+      const textIssue = error.validation.find((issue) => storableIssueCode(issue) !== undefined);
+      if (textIssue !== undefined) {
+        const field = textIssue.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(root)';
+        const code = storableIssueCode(textIssue) ?? 'invalid_text';
+        const reason = code === 'invalid_key' ? 'has a key that must not start with $ or contain .' : 'must not contain NUL (U+0000)';
+        void reply.status(400).send(errorBody(code, `invalid ${where}: ${field} ${reason}`, details));
+        return;
+      }
       void reply.status(400).send(errorBody('invalid_request', `invalid ${where}: ${details[0]?.path || '(root)'} ${details[0]?.message ?? ''}`.trim(), details));
       return;
     }
@@ -59,6 +69,11 @@ export function installErrorHandler(app: FastifyInstance): void {
       return;
     }
     if (error instanceof ZodError) {
+      const textCode = error.issues.map((issue) => storableIssueCode(issue)).find((code) => code !== undefined);
+      if (textCode !== undefined) {
+        void reply.status(400).send(errorBody(textCode, 'request validation failed: text a store cannot hold', error.issues));
+        return;
+      }
       void reply.status(400).send(errorBody('invalid_request', 'request validation failed', error.issues));
       return;
     }

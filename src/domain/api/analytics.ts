@@ -1,5 +1,6 @@
 /** HTTP shapes of the analytics, ETL-operations and erasure routes. */
 import { z } from 'zod';
+import { storableText } from '../text/storable';
 import { appIdSchema } from '../apps';
 
 /** Longest range one analytics read may span; hourly grouping reads raw events, so less. */
@@ -108,7 +109,7 @@ export const etlJobView = z.object({
     .optional(),
 });
 
-export const eraseParams = z.strictObject({ app_id: appIdSchema, user_id: z.string().min(1).max(200) });
+export const eraseParams = z.strictObject({ app_id: appIdSchema, user_id: storableText().min(1).max(200) });
 
 export const erasedView = z.object({
   app_id: z.string(),

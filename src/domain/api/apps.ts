@@ -1,19 +1,20 @@
 /** HTTP shapes of the apps routes (`/v1/apps…`). */
 import { z } from 'zod';
+import { storableText } from '../text/storable';
 import { appIdSchema, appLimitsSchema, identityProviderSchema, TIERS } from '../apps';
 
 export const appIdParams = z.strictObject({ app_id: appIdSchema });
 
 export const createAppBody = z.strictObject({
   app_id: appIdSchema,
-  name: z.string().trim().min(1).max(200),
+  name: storableText().trim().min(1).max(200),
   tier: z.enum(TIERS).default('free'),
   limits: appLimitsSchema.partial().optional(),
 });
 
 export const patchAppBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).optional(),
+    name: storableText().trim().min(1).max(200).optional(),
     tier: z.enum(TIERS).optional(),
     limits: appLimitsSchema.partial().optional(),
     paused: z.boolean().optional().describe('A paused app is refused new turns (503)'),

@@ -1,5 +1,6 @@
 /** HTTP shapes of the session broker and chat routes. */
 import { z } from 'zod';
+import { storableText } from '../text/storable';
 import { ON_BUSY_MODES, TEMPLATE_NAME_MAX_LENGTH, TEMPLATE_NAME_PATTERN } from '../templates';
 
 /** Letters, digits, `.`, `_`, `-` — but not only dots: `.` and `..` would turn the URLs built from
@@ -64,7 +65,7 @@ export const chatListView = z.object({
 });
 
 export const messageBody = z.strictObject({
-  content: z.string().min(1).max(100_000),
+  content: storableText().min(1).max(100_000).describe('Any text but NUL (U+0000), which is refused with 400 invalid_text'),
   message_id: messageIdSchema.optional(),
   on_busy: z.enum(ON_BUSY_MODES).optional().describe('What to do while a turn runs (default: the template)'),
 });

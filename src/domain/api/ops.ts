@@ -1,5 +1,6 @@
 /** HTTP shapes of the ops routes (`/v1/ops/…`) and the metrics endpoints. */
 import { z } from 'zod';
+import { storableText } from '../text/storable';
 import { appIdSchema } from '../apps';
 import { AUTONOMY, INCIDENT_STATUSES, OPS_ACTIONS, opsPolicyOverridesSchema, opsPolicySchema, RULES } from '../ops';
 
@@ -24,7 +25,7 @@ export const incidentParams = z.strictObject({
   id: z.string().regex(/^incident:[a-z0-9-]+:[a-z_]+:[A-Za-z0-9-]+$/, 'an incident id as listed').describe('The incident id'),
 });
 
-export const decisionBody = z.strictObject({ note: z.string().max(2000).optional() }).nullish();
+export const decisionBody = z.strictObject({ note: storableText().max(2000).optional() }).nullish();
 
 const step = z.object({
   step_id: z.string(),

@@ -1,5 +1,6 @@
 /** HTTP shapes of the pack routes (`/v1/packs…`, `/v1/pack-runs…`, an app's pack settings and webhook). */
 import { z } from 'zod';
+import { storableKey, storableText } from '../text/storable';
 import { appIdSchema } from '../apps';
 import { packNameSchema, PACK_RUN_ID_PATTERN } from '../packs';
 
@@ -34,8 +35,11 @@ export const packEnabledBody = z.strictObject({ enabled: z.boolean() });
 export const packEnabledView = z.object({ app_id: z.string(), pack: z.string(), enabled: z.boolean() });
 
 export const startRunBody = z.strictObject({
-  user_id: z.string().min(1).max(200),
-  input: z.record(z.string().max(100), z.string().max(20_000)).default({}),
+  user_id: storableText().min(1).max(200),
+  input: z
+    .record(storableKey().max(100), storableText().max(20_000))
+    .default({})
+    .describe('No NUL in keys or values (400 invalid_text); keys must not start with $ or contain . (400 invalid_key)'),
   budget_usd: z.number().positive().max(100_000).optional().describe("The run's budget; the pack's default when absent"),
   run_id: z.string().regex(PACK_RUN_ID_PATTERN).optional().describe('Idempotency: a run id already taken answers 409'),
 });
