@@ -17,10 +17,12 @@
 #     tessera node --import tsx src/dev/main.ts
 #
 # temporal-docker-compose.yml runs both roles against its services. No secret is baked in: every
-# key comes from the environment at run time (unset, a process generates one under
-# /app/.data/secrets, which is per container and so only fit for trying it out).
+# key comes from the environment at run time. Both roles refuse to start (exit 78, naming what is
+# missing) without TESSERA_ADMIN_KEY, TESSERA_JWT_SECRET, TESSERA_KEY_PEPPER and (where analytics
+# runs) TESSERA_PSEUDONYM_KEY: replicas must share them, so no container may invent its own.
 
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# Keep in step with scripts/use-node.sh, .nvmrc and package.json's engines (the Node.js LTS).
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app

@@ -55,13 +55,39 @@ const workflowImports = {
   },
 };
 
+/** Production code never reaches into the embedded launcher (src/dev: generated secrets, child
+ * services), and activities never import workflow modules: they start workflows through the
+ * signature types of the workflow contracts (src/workflows/contract.ts, ops-contract.ts). */
+const layerImports = {
+  meta: { type: 'problem', schema: [], messages: { bad: '{{why}}' } },
+  create(context) {
+    const file = context.filename;
+    const fromActivities = inside(file, 'src/activities');
+    const check = (node, source) => {
+      if (typeof source !== 'string' || !source.startsWith('.')) return;
+      const target = path.resolve(path.dirname(file), source);
+      if (inside(target, 'src/dev')) {
+        context.report({ node, messageId: 'bad', data: { why: `only src/dev may import src/dev ('${source}')` } });
+      } else if (fromActivities && inside(target, 'src/workflows') && !/^src\/workflows\/(ops-)?contract(\.ts)?$/.test(path.relative(root, target))) {
+        context.report({ node, messageId: 'bad', data: { why: `activities may import only the workflow contracts from src/workflows, not '${source}'` } });
+      }
+    };
+    return {
+      ImportDeclaration: (node) => check(node, node.source.value),
+      ExportNamedDeclaration: (node) => node.source && check(node, node.source.value),
+      ExportAllDeclaration: (node) => check(node, node.source.value),
+      ImportExpression: (node) => node.source.type === 'Literal' && check(node, node.source.value),
+    };
+  },
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/', 'tools/'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: root } },
-    plugins: { 'import-x': importX, tessera: { rules: { 'workflow-imports': workflowImports } } },
+    plugins: { 'import-x': importX, tessera: { rules: { 'workflow-imports': workflowImports, 'layer-imports': layerImports } } },
     settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js', '.json'] } } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -73,6 +99,11 @@ export default tseslint.config(
   {
     files: ['src/workflows/**/*.ts'],
     rules: { 'tessera/workflow-imports': 'error' },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/dev/**'],
+    rules: { 'tessera/layer-imports': 'error' },
   },
   {
     // Only the config module reads the environment; everything else gets settings passed in.

@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 TOOLS=${TESSERA_TOOLS_DIR:-$ROOT/.tools}
 mkdir -p "$TOOLS/bin"
+# One installer at a time: `npm start` and `npm test` started together wait here rather than build
+# the same tools twice into the same directory.
+exec 9>"$TOOLS/.install.lock"
+flock 9
 . scripts/use-node.sh  # the pinned Node.js LTS first on PATH (installed into .tools/ if the machine's is older)
 
 TEMPORAL_CLI_VERSION=v1.5.1

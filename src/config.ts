@@ -114,6 +114,8 @@ export const configSchema = z.object({
   /** Chat worker processes beside the launcher's own (0: the chat worker runs in the launcher). */
   TESSERA_WORKER_PROCESSES: z.coerce.number().int().min(0).max(32).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The launcher's terminal: short readable lines (`pretty`), JSON records (`json`), or `auto` (pretty on a terminal, JSON otherwise). */
+  TESSERA_LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   /** OTLP/HTTP endpoint traces are exported to (`http://collector:4318`); unset: no tracing at all. */
   OTEL_EXPORTER_OTLP_ENDPOINT: optional(urlWithScheme(['http', 'https'])),
   /** Dedicated data planes: `{"<app id>": {"mongodb_db": "...", "mongodb_uri"?: "...", "task_queue"?: "..."}}`. */
@@ -176,4 +178,37 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
     }
     throw error;
   }
+}
+
+export type SharedSecretName = 'TESSERA_ADMIN_KEY' | 'TESSERA_JWT_SECRET' | 'TESSERA_KEY_PEPPER' | 'TESSERA_PSEUDONYM_KEY';
+
+/**
+ * The secrets every API replica and worker must share, missing from `config`. A process that made
+ * its own would refuse the others' runtime tokens and app keys, and its pseudonyms would differ from
+ * the workers' (analytics by user and erasure break). The pseudonym key is needed only where
+ * analytics runs (`analytics: true`).
+ */
+export function missingSharedSecrets(config: Config, options: { analytics: boolean }): SharedSecretName[] {
+  const names: SharedSecretName[] = ['TESSERA_ADMIN_KEY', 'TESSERA_JWT_SECRET', 'TESSERA_KEY_PEPPER'];
+  if (options.analytics) names.push('TESSERA_PSEUDONYM_KEY');
+  return names.filter((name) => !config[name]);
+}
+
+/**
+ * True when Temporal, MongoDB and Redis are all external: the process is one replica of a shared
+ * deployment, so it may not generate secrets. Only a launcher that embeds at least one of them
+ * (a private, single-machine stack) generates its own.
+ */
+export function usesSharedServices(config: Config): boolean {
+  return Boolean(config.TEMPORAL_ADDRESS && config.MONGODB_URI && config.REDIS_URL);
+}
+
+/** For entry points: exit 78 naming every missing shared secret (all at once, before connecting). */
+export function requireSharedSecretsOrExit(config: Config, options: { analytics: boolean; process: string }): void {
+  const missing = missingSharedSecrets(config, options);
+  if (missing.length === 0) return;
+  process.stderr.write(
+    `${options.process}: ${missing.join(', ')} must be set (every API replica and worker must share ${missing.length === 1 ? 'it' : 'them'}; only the embedded launcher, with at least one embedded service, generates secrets)\n`,
+  );
+  process.exit(78); // EX_CONFIG, like every other bad setting
 }

@@ -416,11 +416,16 @@ describe('Dockerfile', () => {
     expect(dockerfile.length).toBeGreaterThan(0);
   });
 
-  it('builds on a pinned Node 20 bookworm-slim image', () => {
+  it('builds on a pinned bookworm-slim image of the Node.js LTS that the scripts, .nvmrc and engines name', () => {
     const stages = stageNames();
     const bases = baseImages().filter((image) => !stages.includes(image));
     expect(bases.length).toBeGreaterThan(0);
-    for (const image of bases) expect(image).toMatch(/^node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+    const pinned = /^NODE_LTS_VERSION=(\d+\.\d+\.\d+)$/m.exec(fs.readFileSync(path.join(REPO, 'scripts/use-node.sh'), 'utf8'))?.[1];
+    expect(pinned).toBeDefined();
+    expect(fs.readFileSync(path.join(REPO, '.nvmrc'), 'utf8').trim()).toBe(pinned);
+    const engines = (JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    expect(engines).toBe(`>=${pinned!.split('.')[0]}`);
+    for (const image of bases) expect(image).toMatch(new RegExp(`^node:${pinned!.replaceAll('.', '\\.')}-bookworm-slim(@sha256:[0-9a-f]{64})?$`));
   });
 
   it('installs production dependencies from the lock file, plus tsx, which the entry points need', () => {

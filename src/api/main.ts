@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfigOrExit, type Config } from '../config';
+import { loadConfigOrExit, requireSharedSecretsOrExit, type Config } from '../config';
 import { pseudonymizer } from '../activities/analytics/pseudonym';
 import { openClickHouse } from '../stores/clickhouse';
 import { DataPlanes } from '../stores/data-planes';
@@ -26,34 +26,16 @@ function required(config: Config, name: 'TEMPORAL_ADDRESS' | 'MONGODB_URI' | 'RE
   return value;
 }
 
-type SharedSecret = 'TESSERA_ADMIN_KEY' | 'TESSERA_JWT_SECRET' | 'TESSERA_KEY_PEPPER' | 'TESSERA_PSEUDONYM_KEY';
-
-/** The secrets every replica (and the workers) must share: a process that generated its own would
- * reject the others' tokens and app keys, so a missing one stops start-up, all of them named at once.
- * The pseudonym key is needed only with analytics (`CLICKHOUSE_URL`). Only the embedded launcher
- * (src/dev) generates secrets. */
-function sharedSecrets(config: Config): { adminKey: string; jwtSecret: string; keyPepper: string; pseudonymKey: string | undefined } {
-  const names: SharedSecret[] = ['TESSERA_ADMIN_KEY', 'TESSERA_JWT_SECRET', 'TESSERA_KEY_PEPPER'];
-  if (config.CLICKHOUSE_URL) names.push('TESSERA_PSEUDONYM_KEY');
-  const missing = names.filter((name) => !config[name]);
-  if (missing.length > 0) {
-    process.stderr.write(
-      `tessera-api: ${missing.join(', ')} must be set (every API replica and worker must share ${missing.length === 1 ? 'it' : 'them'}; only the embedded launcher generates secrets)\n`,
-    );
-    process.exit(78);
-  }
-  return {
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  // Before anything connects: a missing secret is a configuration error, not a runtime one.
+  requireSharedSecretsOrExit(config, { analytics: Boolean(config.CLICKHOUSE_URL), process: 'tessera-api' });
+  const secrets = {
     adminKey: config.TESSERA_ADMIN_KEY!,
     jwtSecret: config.TESSERA_JWT_SECRET!,
     keyPepper: config.TESSERA_KEY_PEPPER!,
     pseudonymKey: config.TESSERA_PSEUDONYM_KEY,
   };
-}
-
-async function main(): Promise<void> {
-  const config = loadConfigOrExit();
-  // Before anything connects: a missing secret is a configuration error, not a runtime one.
-  const secrets = sharedSecrets(config);
   const log = createLogger({ level: config.LOG_LEVEL, base: { service: 'tessera-api', pid: process.pid } });
   const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: 'tessera-api' });
   const temporalAddress = required(config, 'TEMPORAL_ADDRESS');

@@ -1,16 +1,22 @@
 /**
  * `npm start`: the embedded Tessera stack. Prints where everything is, and stops every child
- * process on Ctrl-C (SIGINT) or SIGTERM.
+ * process on Ctrl-C (SIGINT) or SIGTERM. Logs: full JSON records in `.data/logs/tessera.log`,
+ * short lines on the terminal (`launcher-log.ts`).
  */
 import { Runtime } from '@temporalio/worker';
-import { loadConfigOrExit } from '../config';
-import { createLogger, temporalLogger } from '../telemetry/logging';
+import { loadConfigOrExit, requireSharedSecretsOrExit, usesSharedServices } from '../config';
+import { temporalLogger } from '../telemetry/logging';
 import { PortInUseError } from './child-service';
+import { openLauncherLog } from './launcher-log';
 import { startStack, type RunningStack } from './stack';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const log = createLogger({ level: config.LOG_LEVEL, base: { service: 'tessera' } });
+  // Against external Temporal, MongoDB and Redis this process is a worker replica of a shared
+  // deployment: it must be given the secrets the API replicas hold, never invent its own.
+  if (usesSharedServices(config)) requireSharedSecretsOrExit(config, { analytics: true, process: 'tessera' });
+  const logs = openLauncherLog({ dataDir: config.dataDir, level: config.LOG_LEVEL, format: config.TESSERA_LOG_FORMAT });
+  const log = logs.log;
   // The Temporal SDK logs workflow bundling and every worker state change at INFO: keep it to
   // warnings unless debugging.
   const verbose = config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace';
@@ -37,7 +43,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   try {
-    stack = await startStack(config, log);
+    stack = await startStack(config, log, { detail: logs.detail, follow: logs.follow });
   } catch (error) {
     if (error instanceof PortInUseError) {
       process.stderr.write(`tessera: ${error.message}\n`);
@@ -56,6 +62,7 @@ async function main(): Promise<void> {
     `  Admin key:      ${stack.adminKey}`,
     `  Embedded:       ${stack.embedded.join(', ') || 'none (all external)'}`,
     `  Data:           ${config.dataDir}`,
+    `  Logs:           ${logs.file}`,
     'Press Ctrl-C to stop.',
     '',
   ];

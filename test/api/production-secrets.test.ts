@@ -1,7 +1,7 @@
 /**
- * A production API process (`src/api/main.ts`) never generates the secrets its replicas and workers
- * must share: without them it exits 78 (like a missing address), names every missing variable, and
- * connects to nothing first.
+ * A production API process (`src/api/main.ts`), and the launcher run as a worker replica against
+ * external services, never generate the secrets replicas and workers must share: without them they
+ * exit 78 (like a missing address), name every missing variable, and connect to nothing first.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,8 +33,8 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-function runApi(extra: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/api/main.ts')], {
+function runApi(extra: Record<string, string>, entry = 'src/api/main.ts'): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
@@ -81,6 +81,17 @@ describe('tessera-api without the shared secrets', () => {
     expect(stderr).toContain('TESSERA_PSEUDONYM_KEY');
     expect(stderr).not.toContain('TESSERA_ADMIN_KEY');
     expect(stderr).not.toContain('TESSERA_JWT_SECRET');
+    expect(connections).toBe(0);
+    expect(fs.existsSync(path.join(dataDir, 'secrets'))).toBe(false);
+  });
+});
+
+describe('the launcher as a worker replica (Temporal, MongoDB and Redis all external)', () => {
+  it('exits 78 naming every missing shared secret, the pseudonym key included, and generates none', async () => {
+    const { code, stderr } = await runApi({ TESSERA_KEY_PEPPER: 'p'.repeat(32) }, 'src/dev/main.ts');
+    expect(code).toBe(78);
+    for (const name of ['TESSERA_ADMIN_KEY', 'TESSERA_JWT_SECRET', 'TESSERA_PSEUDONYM_KEY']) expect(stderr).toContain(name);
+    expect(stderr).not.toContain('TESSERA_KEY_PEPPER');
     expect(connections).toBe(0);
     expect(fs.existsSync(path.join(dataDir, 'secrets'))).toBe(false);
   });
