@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { createApiRuntime } from '../api/build-runtime';
@@ -14,6 +15,7 @@ import { openClickHouse } from '../stores/clickhouse';
 import { migrateClickHouse } from '../stores/clickhouse-migrate';
 import { DataPlanes } from '../stores/data-planes';
 import { ensureMongoIndexes, MongoStores } from '../stores/mongo';
+import { bundlerLogger } from '../telemetry/logging';
 import { startTracing } from '../telemetry/tracing';
 import { openRedis } from '../stores/redis';
 import OpenAI from 'openai';
@@ -47,17 +49,26 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
-export async function startStack(config: Config, log: Logger): Promise<RunningStack> {
+/** Where the stack's less visible output goes (the launcher's log file); default: `log`, and the
+ * worker processes' output straight to this process's. */
+export interface StackOutput {
+  /** Detail records: the workflow bundler's module listing. */
+  detail?: Logger;
+  /** Takes each worker process's stdout and stderr. */
+  follow?: (output: Readable, source: string) => void;
+}
+
+export async function startStack(config: Config, log: Logger, output: StackOutput = {}): Promise<RunningStack> {
   const teardown = new Teardown((step, error) => log.warn({ err: error }, `stopping ${step} failed`));
   try {
-    return await start(config, log, teardown);
+    return await start(config, log, output, teardown);
   } catch (error) {
     await teardown.run();
     throw error;
   }
 }
 
-async function start(config: Config, log: Logger, teardown: Teardown): Promise<RunningStack> {
+async function start(config: Config, log: Logger, output: StackOutput, teardown: Teardown): Promise<RunningStack> {
   const tools = toolPaths(config.toolsDir);
   const dataDir = config.dataDir;
   const embedded: string[] = [];
@@ -80,7 +91,7 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
 
   // Independent slow steps run side by side: the child processes, the workflow bundle (cached on
   // disk across starts) and chDB with its migrations.
-  const bundle = loadWorkflowBundle(path.join(dataDir, 'cache'), undefined, tracing.workflowInterceptorModules);
+  const bundle = loadWorkflowBundle(path.join(dataDir, 'cache'), bundlerLogger(output.detail ?? log, log), tracing.workflowInterceptorModules);
   const clickhouseReady = (async () => {
     const clickhouse = await openClickHouse({
       url: config.CLICKHOUSE_URL,
@@ -188,7 +199,7 @@ async function start(config: Config, log: Logger, teardown: Teardown): Promise<R
     };
     // The shared queue's processes, and one process for each dedicated plane's queue.
     for (const [count, taskQueue] of [[config.TESSERA_WORKER_PROCESSES, TASK_QUEUES.chat] as const, ...planes.dedicated().map((plane) => [1, plane.taskQueue] as const)]) {
-      const processes = await startWorkerProcesses(count, { ...spec, taskQueue });
+      const processes = await startWorkerProcesses(count, { ...spec, taskQueue }, output.follow ? { follow: output.follow } : {});
       teardown.add(`worker processes (${taskQueue})`, () => processes.stop());
       processes.failed.catch((error: unknown) => log.error({ err: error, task_queue: taskQueue }, 'a worker process stopped'));
     }

@@ -71,6 +71,26 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
 export function temporalLogger(log: Logger, level: LogLevel): DefaultLogger {
   const sdk = log.child({ component: 'temporal' });
   return new DefaultLogger(level, (entry) => {
-    sdk[PINO_LEVEL[entry.level]]({ ...entry.meta }, entry.message);
+    sdk[PINO_LEVEL[entry.level]](withErr(entry.meta), entry.message);
   });
+}
+
+/**
+ * The workflow bundler's logger: its module listing and "bundle created" (info and below) go to
+ * `detail` (the launcher's log file only), its warnings and errors (a failed build) to `log`.
+ */
+export function bundlerLogger(detail: Logger, log: Logger): DefaultLogger {
+  const quiet = detail.child({ component: 'workflow-bundler' });
+  const loud = log.child({ component: 'workflow-bundler' });
+  return new DefaultLogger('INFO', (entry) => {
+    const target = entry.level === 'WARN' || entry.level === 'ERROR' ? loud : quiet;
+    target[PINO_LEVEL[entry.level]](withErr(entry.meta), entry.message);
+  });
+}
+
+/** The SDK passes failures as `error`; pino serializes them (type, message, stack) only as `err`. */
+function withErr(meta: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!meta || !(meta.error instanceof Error)) return { ...meta };
+  const { error, ...rest } = meta;
+  return { ...rest, err: error };
 }

@@ -1,9 +1,12 @@
 /**
  * A chat worker process, started by the launcher (`TESSERA_WORKER_PROCESSES`) or a benchmark over
  * an IPC channel: it receives its `ChatWorkerSpec` as the first message, answers `ready` once it
- * polls, and shuts down cleanly on `stop`, SIGTERM, SIGINT or when its parent goes away.
+ * polls, and shuts down cleanly on `stop`, SIGTERM, SIGINT or when its parent goes away. It logs
+ * JSON records to stdout (LOG_LEVEL, inherited from the launcher, which files and shows them).
  */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import { loadConfigOrExit } from '../config';
+import { createLogger, temporalLogger } from '../telemetry/logging';
 import { runChatWorker, type ChatWorkerSpec } from './chat-worker-spec';
 
 export type WorkerProcessMessage = { type: 'start'; spec: ChatWorkerSpec } | { type: 'stop' };
@@ -18,7 +21,9 @@ function main(): void {
     process.stderr.write('tessera worker: start me through the launcher (TESSERA_WORKER_PROCESSES), not by hand\n');
     process.exit(2);
   }
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  const level = loadConfigOrExit().LOG_LEVEL; // the launcher's environment, inherited
+  const log = createLogger({ level, base: { service: 'tessera-worker', pid: process.pid } });
+  Runtime.install({ logger: temporalLogger(log, level === 'debug' || level === 'trace' ? 'DEBUG' : 'WARN'), shutdownSignals: [] });
   const stop = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => stop.abort());
   process.on('disconnect', () => stop.abort());
@@ -27,9 +32,14 @@ function main(): void {
       stop.abort();
       return;
     }
-    runChatWorker(message.spec, stop.signal, () => reply({ type: 'ready' })).then(
+    const ready = () => {
+      log.info({ task_queue: message.spec.taskQueue }, 'worker process polling');
+      reply({ type: 'ready' });
+    };
+    runChatWorker(message.spec, stop.signal, ready).then(
       () => process.exit(0),
       (error: unknown) => {
+        log.error({ err: error }, 'worker process failed');
         reply({ type: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
         process.exitCode = 1;
         setTimeout(() => process.exit(1), 100);

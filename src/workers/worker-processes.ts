@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import type { ChatWorkerSpec } from './chat-worker-spec';
 import type { WorkerProcessMessage, WorkerProcessReply } from './main';
 
@@ -18,8 +19,13 @@ export interface WorkerProcesses {
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 
-/** `output`: a file descriptor for the processes' stdout and stderr (default: this process's). */
-export async function startWorkerProcesses(count: number, spec: ChatWorkerSpec, options: { output?: number } = {}): Promise<WorkerProcesses> {
+/** `output`: a file descriptor for the processes' stdout and stderr (default: this process's);
+ * `follow`: instead, takes each process's stdout and stderr as streams (the launcher's log). */
+export async function startWorkerProcesses(
+  count: number,
+  spec: ChatWorkerSpec,
+  options: { output?: number; follow?: (output: Readable, source: string) => void } = {},
+): Promise<WorkerProcesses> {
   const entry = path.join(__dirname, `main${path.extname(__filename)}`);
   const children: ChildProcess[] = [];
   let stopping = false;
@@ -43,8 +49,10 @@ export async function startWorkerProcesses(count: number, spec: ChatWorkerSpec, 
   try {
     await Promise.all(
       Array.from({ length: count }, async (_, index) => {
-        const child = fork(entry, [], { execArgv: childExecArgv(entry), stdio: ['ignore', options.output ?? 'inherit', options.output ?? 'inherit', 'ipc'] });
+        const output = options.follow ? 'pipe' : (options.output ?? 'inherit');
+        const child = fork(entry, [], { execArgv: childExecArgv(entry), stdio: ['ignore', output, output, 'ipc'] });
         children.push(child);
+        for (const stream of [child.stdout, child.stderr]) if (stream && options.follow) options.follow(stream, `tessera-worker[${child.pid}]`);
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error(`worker process ${index + 1} not ready in ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
           child.on('message', (message: WorkerProcessReply) => {
