@@ -56,6 +56,7 @@ export function chatView(session: ChatSessionDoc) {
     status: session.status,
     ...(session.closed_reason ? { closed_reason: session.closed_reason } : {}),
     turn_count: session.turn_count,
+    failed_turns: session.failed_turns ?? 0,
     totals: usageView(session.totals),
     created_at: session.created_at.toISOString(),
     updated_at: session.updated_at.toISOString(),

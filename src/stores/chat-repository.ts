@@ -100,19 +100,29 @@ export class ChatRepository {
     await this.sessions.updateOne({ chat_id: chatId }, { $max: { next_seq: atLeast }, $set: { updated_at: now } });
   }
 
-  /** Counts a finished turn once: applies only while `turn_count` is below `turnNumber`; raises
-   * `next_seq` to `nextSeq` in the same write. */
+  /** Counts a finished turn once, by turn number: applies only while the session's last counted
+   * number (`last_turn_number`; `turn_count` in sessions written before it) is below
+   * `turnNumber`; raises `next_seq` to `nextSeq` in the same write. A turn whose messages are kept
+   * counts in `turn_count`; a failed one in `failed_turns`, never as a turn; a rolled-back one
+   * (its messages deleted) in neither. Its usage counts in `totals` whatever its outcome: what
+   * was spent was spent. */
   async recordFinishedTurn(
     chatId: string,
-    turn: { turnNumber: number; turnId: string; usage: UsageTotals; now: Date; nextSeq?: number },
+    turn: { turnNumber: number; turnId: string; usage: UsageTotals; now: Date; nextSeq?: number; counted?: 'turn' | 'failed' | 'none' },
   ): Promise<boolean> {
     const { usage } = turn;
+    const counted = turn.counted ?? 'turn';
     const result = await this.sessions.updateOne(
-      { chat_id: chatId, turn_count: { $lt: turn.turnNumber } },
+      {
+        chat_id: chatId,
+        $or: [{ last_turn_number: { $lt: turn.turnNumber } }, { last_turn_number: { $exists: false }, turn_count: { $lt: turn.turnNumber } }],
+      },
       {
         ...(turn.nextSeq !== undefined ? { $max: { next_seq: turn.nextSeq } } : {}),
-        $set: { turn_count: turn.turnNumber, last_turn_id: turn.turnId, updated_at: turn.now },
+        $set: { last_turn_number: turn.turnNumber, last_turn_id: turn.turnId, updated_at: turn.now },
         $inc: {
+          ...(counted === 'turn' ? { turn_count: 1 } : {}),
+          ...(counted === 'failed' ? { failed_turns: 1 } : {}),
           'totals.input_tokens': usage.input_tokens,
           'totals.cached_input_tokens': usage.cached_input_tokens,
           'totals.output_tokens': usage.output_tokens,

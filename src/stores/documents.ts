@@ -8,7 +8,15 @@ export interface ChatSessionDoc {
   user_id: string;
   template: string;
   status: 'active' | 'closed';
+  /** Turns whose messages are kept (completed, interrupted, cancelled); a failed turn is counted
+   * in `failed_turns` instead, a rolled-back one in neither. */
   turn_count: number;
+  /** Turns that failed (absent: none). */
+  failed_turns?: number;
+  /** The number of the last turn counted in (every outcome): what a recount is checked against,
+   * and where the session's turn numbering resumes. Absent in sessions written before it, where
+   * `turn_count` was that number. */
+  last_turn_number?: number;
   /** Lowest seq not yet handed out: a floor for the workflow's own counter after a restart. */
   next_seq: number;
   totals: UsageTotals;

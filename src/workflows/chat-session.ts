@@ -35,6 +35,7 @@ import {
   type UsageTotals,
 } from '../domain/chat';
 import type { ActorContext } from '../domain/audit';
+import { STORE_INVALID_DATA, STORE_INVALID_DATA_CODE } from '../domain/store-failure';
 import { bookkeeping } from './chat/activities';
 import { IDLE_CLOCK_PATCH, IdleClock } from './chat/idle-clock';
 import { runTurn } from './chat/run-turn';
@@ -198,6 +199,8 @@ export async function chatSession(input: ChatSessionInput): Promise<ChatSessionR
       turn.error = mode ? `turn ${args.turnId} was ${mode.replace('_', ' ')}` : describe(error);
       // A call the budget could not cover is refused as admission refuses a spent budget (402).
       if (!mode && causedBy(error, BUDGET_EXHAUSTED)) turn.failureType = BUDGET_EXHAUSTED;
+      // A store that refused the turn's data for good (not retried): its own code, not an upstream failure.
+      if (!mode && causedBy(error, STORE_INVALID_DATA)) turn.failureType = STORE_INVALID_DATA_CODE;
       await CancellationScope.nonCancellable(async () => {
         if (mode) {
           await bookkeeping.discardTurn({
@@ -217,6 +220,7 @@ export async function chatSession(input: ChatSessionInput): Promise<ChatSessionR
           usage: spent,
           nextSeq: state.nextSeq,
           error: turn.error,
+          ...(mode ? {} : { errorCode: turn.failureType ?? TURN_FAILURE_TYPES.failed }),
           actor: args.actor,
           ...(args.notify ? { notify: true } : {}),
         });

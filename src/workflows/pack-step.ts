@@ -10,6 +10,7 @@ import { packIds, type PackStepInput, type PackStepResult } from '../domain/pack
 import { bookkeeping } from './chat/activities';
 import { runTurn } from './chat/run-turn';
 import { packBookkeeping } from './packs/activities';
+import { STORE_INVALID_DATA } from '../domain/store-failure';
 import { innermostMessage } from './packs/errors';
 
 export const PACK_STEP_FAILED = 'pack_step_failed';
@@ -46,8 +47,9 @@ export async function packStep(input: PackStepInput): Promise<PackStepResult> {
       bookkeeping.finishTurn({ ...turn, status: cancelled ? 'cancelled' : 'failed', usage: spent, nextSeq: seq, error: message }),
     );
     if (cancelled) throw error;
-    // A call the budget refused is refused again on a retry: the step fails for good.
-    const nonRetryable = causedBy(error, BUDGET_EXHAUSTED);
+    // A call the budget refused is refused again on a retry, and so is data the store refused for
+    // good: the step fails for good.
+    const nonRetryable = causedBy(error, BUDGET_EXHAUSTED) || causedBy(error, STORE_INVALID_DATA);
     throw ApplicationFailure.create({ type: PACK_STEP_FAILED, message, details: [spent], cause: error as Error, nonRetryable });
   }
 }

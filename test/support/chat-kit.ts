@@ -36,7 +36,15 @@ export interface ChatKit {
 
 export async function createChatKit(
   env: TestWorkflowEnvironment,
-  opts: { llmBaseUrl?: string; llmHeaders?: Record<string, string>; turnsPerRun?: number; label?: string; taskQueue?: string } = {},
+  opts: {
+    llmBaseUrl?: string;
+    llmHeaders?: Record<string, string>;
+    turnsPerRun?: number;
+    label?: string;
+    taskQueue?: string;
+    /** Hosts the `http_get` tool may fetch (none unless given). */
+    httpAllowlist?: string[];
+  } = {},
 ): Promise<ChatKit> {
   const label = opts.label ?? 'chat';
   const mongoDb = uniqueName(label);
@@ -51,7 +59,7 @@ export async function createChatKit(
     ...(opts.llmHeaders ? { defaultHeaders: opts.llmHeaders } : {}),
   });
   const activities = {
-    ...createChatActivities({ mongo, redis, llm, priceBook: buildPriceBook(), httpAllowlist: [], temporal: env.client }),
+    ...createChatActivities({ mongo, redis, llm, priceBook: buildPriceBook(), httpAllowlist: opts.httpAllowlist ?? [], temporal: env.client }),
     ...createPackActivities({ mongo, redis }),
   };
   const taskQueue = opts.taskQueue ?? uniqueName(`${label}-queue`);

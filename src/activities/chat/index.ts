@@ -1,7 +1,9 @@
 /**
  * The chat activities (contract: `src/domain/chat/steps.ts`), built from the clients a worker
- * owns. Every activity is idempotent on the ids it is given, so Temporal may retry any of them.
+ * owns. Every activity is idempotent on the ids it is given, so Temporal may retry any of them;
+ * a store error that will fail again is not retried (`failFastOnStoreErrors`).
  */
+import { failFastOnStoreErrors } from '../store-failures';
 import { accountingActivities, accountingLlmStep } from './accounting';
 import { ChatActivityContext, type ChatActivityDeps } from './context';
 import { llmStepActivity } from './llm-step';
@@ -19,7 +21,7 @@ export function createChatActivities(deps: ChatActivityDeps) {
   const llmStep = accountingLlmStep(ctx, llmStepActivity(ctx).llmStep);
   const { runTool } = toolActivities(ctx);
   const { recordLlmCall } = accountingActivities(ctx);
-  return { openSession, beginTurn, llmStep, runTool, recordLlmCall, finishTurn, discardTurn, closeSession };
+  return failFastOnStoreErrors({ openSession, beginTurn, llmStep, runTool, recordLlmCall, finishTurn, discardTurn, closeSession });
 }
 
 export type ChatActivities = ReturnType<typeof createChatActivities>;

@@ -8,6 +8,8 @@ import type { ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { LlmStepArgs, LlmStepResult } from '../../domain/chat';
 import { isToolName, TOOL_DEFINITIONS } from '../../domain/tools/definitions';
 import type { ChatMessageDoc } from '../../stores/documents';
+import type { FailedCallUsage } from '../../domain/store-failure';
+import { toStoreFailure } from '../store-failures';
 import { BudgetGuard } from './budget-guard';
 import { LlmCallSpan } from './llm-span';
 import type { ChatActivityContext } from './context';
@@ -112,6 +114,9 @@ export function llmStepActivity(ctx: ChatActivityContext) {
       const usage = completion.usage ?? { input_tokens: 0, cached_input_tokens: 0, output_tokens: 0 };
       const model = completion.model || args.template.model;
 
+      // The model answered and was charged: a store that refuses the answer for good fails the
+      // step with what the call spent (failure details), so the turn still accounts for it.
+      const spent: FailedCallUsage = { model, usage, latencyMs, ttftMs: completion.ttftMs };
       const message = await ctx.storeMessage(
         args.appId,
         {
@@ -132,7 +137,9 @@ export function llmStepActivity(ctx: ChatActivityContext) {
           ttft_ms: completion.ttftMs,
         },
         begun ? { alsoInWindow: [begun] } : {},
-      );
+      ).catch((error: unknown) => {
+        throw toStoreFailure(error, [spent]);
+      });
       await announceCompletion(ctx, args, message.content, message.tool_calls ?? []);
       return { ...resultFromStored(message, attempt), replayed: false };
     },

@@ -1,9 +1,14 @@
 /**
  * Reads a streamed Chat Completion: hands each text delta on as it arrives, puts the tool calls
  * back together from their fragments, and keeps the usage the final chunk reports.
+ *
+ * Everything read here is made storable on the way in (`toStorableText`: NUL → U+FFFD; see
+ * docs/design-notes.md, "Text that reaches a store"): the deltas published to the chat's stream,
+ * the content that is stored and the tool calls are then the same text.
  */
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { ToolCall } from '../../domain/chat';
+import { toStorableText } from '../../domain/text/storable';
 
 export interface StreamedCompletion {
   content: string;
@@ -59,13 +64,19 @@ export async function readCompletionStream(
       calls.set(fragment.index, call);
     }
     if (delta.content) {
-      content += delta.content;
-      handlers.onDelta(delta.content);
+      // Per delta: the transformation maps one character to one, so it never depends on a split.
+      const text = toStorableText(delta.content);
+      content += text;
+      handlers.onDelta(text);
     }
   }
   // Some compatible servers omit call ids; results are matched to calls by id, so invent stable ones.
   const toolCalls = [...calls.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([index, call]) => (call.id ? call : { ...call, id: `call_${index}` }));
+    .map(([index, call]) => ({
+      id: call.id ? toStorableText(call.id) : `call_${index}`,
+      name: toStorableText(call.name),
+      arguments: toStorableText(call.arguments),
+    }));
   return { content, toolCalls, finishReason, model, usage, ttftMs: (firstTokenAt ?? Date.now()) - startedAt };
 }

@@ -35,7 +35,8 @@ export function sessionActivities(ctx: ChatActivityContext) {
         status: session.status,
         ...(session.closed_reason !== undefined ? { closedReason: session.closed_reason } : {}),
         nextSeq,
-        turnCount: session.turn_count,
+        // Where the workflow's turn numbering resumes: every turn counted in, failed ones too.
+        turnCount: session.last_turn_number ?? session.turn_count,
         totals: session.totals,
       };
     },

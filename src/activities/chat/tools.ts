@@ -2,9 +2,12 @@
  * Runs one tool call the model made and stores its result as a tool message. A tool that is not
  * allowed, bad arguments or a failing tool become an error result the model reads (`error: ...`),
  * never an activity failure: the model can recover, a failed activity would only be retried.
+ * Whatever a tool returns (a fetched page included) is made storable before it is stored or
+ * published (`toStorableText`, docs/design-notes.md "Text that reaches a store").
  */
 import { Context } from '@temporalio/activity';
 import type { RunToolArgs, RunToolResult } from '../../domain/chat';
+import { toStorableText } from '../../domain/text/storable';
 import { parseToolArguments, type ParsedToolCall } from '../../domain/tools/definitions';
 import type { ChatActivityContext } from './context';
 import { calculate, currentTime, httpGet, ToolError } from './tool-runners';
@@ -33,7 +36,7 @@ export function toolActivities(ctx: ChatActivityContext) {
           message_id: args.messageId,
           seq: args.seq,
           role: 'tool',
-          content: outcome.ok ? outcome.output : `error: ${outcome.error}`,
+          content: toStorableText(outcome.ok ? outcome.output : `error: ${outcome.error}`),
           turn_id: args.turnId,
           status: 'complete',
           created_at: ctx.now(),

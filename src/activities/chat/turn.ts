@@ -111,6 +111,8 @@ export async function finishTurn(ctx: ChatActivityContext, args: FinishTurnArgs)
       usage: args.usage,
       now,
       ...(args.nextSeq !== undefined ? { nextSeq: args.nextSeq } : {}),
+      // Nothing counted that was not kept: a failed turn is a failed turn, a rolled-back one is gone.
+      counted: failed ? 'failed' : args.status === 'rolled_back' ? 'none' : 'turn',
     }),
     ctx.counters.increment(
       args.appId,
@@ -128,7 +130,11 @@ export async function finishTurn(ctx: ChatActivityContext, args: FinishTurnArgs)
           turn_id: args.turnId,
           data: { usage: args.usage, cost_usd: nanosToUsd(args.usage.cost_nanos), message_id: args.replyMessageId ?? null },
         }
-      : { type: 'turn.failed', turn_id: args.turnId, data: { status: args.status, error: args.error ?? null } },
+      : {
+          type: 'turn.failed',
+          turn_id: args.turnId,
+          data: { status: args.status, error: args.error ?? null, ...(args.errorCode ? { code: args.errorCode } : {}) },
+        },
   );
   await notifyTurnEnded(ctx.deps, args);
 }

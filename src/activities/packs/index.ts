@@ -14,6 +14,8 @@ import { Budgets, budgetScopes } from '../../stores/budgets';
 import { PackEvents } from '../../stores/pack-events';
 import { PackStore } from '../../stores/pack-store';
 import { tenantCollections } from '../../stores/tenant-collection';
+import { toStorableText } from '../../domain/text/storable';
+import { failFastOnStoreErrors } from '../store-failures';
 import { postWebhook, WebhookRefused } from './webhook';
 
 export interface PackActivityDeps {
@@ -64,7 +66,7 @@ export function createPackActivities(deps: PackActivityDeps) {
   const store = (appId: string) => new PackStore(deps.mongo, appId);
   const budgets = new Budgets(deps.redis);
 
-  return {
+  return failFastOnStoreErrors({
     /** Writes the run's document; publishes `run.started` / `run.completed` once. At the start, the
      * run's budget becomes the limit its steps' LLM calls reserve against (lifted at the end). Says
      * whether the app has a webhook to tell. */
@@ -93,7 +95,9 @@ export function createPackActivities(deps: PackActivityDeps) {
       }
       let content: string;
       try {
-        content = renderPrompt(args.prompt, { input: args.input, outputs });
+        // Outputs are model text, input was stored before the edge refused NUL: the step's message
+        // is made storable as model text is (docs/design-notes.md, "Text that reaches a store").
+        content = toStorableText(renderPrompt(args.prompt, { input: args.input, outputs }));
       } catch (error) {
         throw ApplicationFailure.create({ type: 'pack_bad_prompt', nonRetryable: true, message: (error as Error).message });
       }
@@ -107,20 +111,22 @@ export function createPackActivities(deps: PackActivityDeps) {
       const reply = await chats.findMessage(args.chatId, args.messageId);
       if (!reply) throw ApplicationFailure.create({ type: 'pack_reply_missing', nonRetryable: true, message: `no reply ${args.messageId}` });
       const outputRef = packIds.output(args.runId, args.stepId);
+      // Model text: already storable as stored by llmStep; a reply stored before that is made so here.
+      const content = toStorableText(reply.content);
       await store(args.appId).saveOutput({
         output_id: outputRef,
         run_id: args.runId,
         step_id: args.stepId,
-        content: reply.content,
+        content,
         usage: args.usage,
         created_at: now(),
       });
       await events.publishOnce(args.appId, args.runId, `step.completed:${args.stepId}`, 'step.completed', {
         step: args.stepId,
         usage: args.usage,
-        output_chars: reply.content.length,
+        output_chars: content.length,
       }, args.stepId);
-      return { outputRef, outputChars: reply.content.length };
+      return { outputRef, outputChars: content.length };
     },
 
     async publishPackEvent(args: RunEventArgs): Promise<void> {
@@ -167,7 +173,7 @@ export function createPackActivities(deps: PackActivityDeps) {
       });
       return { status: 'delivered', httpStatus: response.status };
     },
-  };
+  });
 }
 
 export type PackActivities = ReturnType<typeof createPackActivities>;

@@ -10,6 +10,8 @@
  *   parallel calls; invalid JSON passes through verbatim). Without markers: "what time" →
  *   `current_time`, "calculate|compute <rest of line>" → `calculator {"expression"}`, "fetch" + an
  *   http(s) URL → `http_get {"url"}`, each only when offered.
+ *   `[[tool:NAME "json string"]]` passes that string's value as the arguments, exactly.
+ * - `[[reply "json string"]]` answers exactly that string's value (any character, `\u0000` too).
  * - After tool results (last message role `tool`) it answers "Tool results: <name>: <result>; ...".
  * - `[[loop]]` makes it call a tool on every request (the first offered one if nothing else
  *   matches): for testing a runtime's tool-step limit.

@@ -7,7 +7,7 @@ import { hashOf, SeededRandom } from './hash';
 import type { ChatCompletionRequest, ChatMessage } from './schema';
 import { completionTokenLimit, textOf } from './schema';
 import { TOKENS_PER_TOOL_CALL, type TokenCounter } from './tokens';
-import { lastUserText, planToolCalls, type PlannedToolCall } from './tools';
+import { endOfString, lastUserText, parseJsonString, planToolCalls, type PlannedToolCall } from './tools';
 
 export interface ToolCallReply extends PlannedToolCall {
   id: string;
@@ -96,6 +96,20 @@ function toolCallTurn(calls: ToolCallReply[], limit: number | undefined, counter
   return { kind: 'tool_calls', toolCalls: kept, finishReason: 'tool_calls', completionTokens: used };
 }
 
+const REPLY_MARKER = '[[reply ';
+
+/** `[[reply "json string"]]` in the last user message: the text answer is exactly that string's
+ * value (any character, NUL included, written `\u0000`), before and after tool results. */
+export function scriptedReply(text: string | undefined): string | undefined {
+  const start = text?.indexOf(REPLY_MARKER) ?? -1;
+  if (text === undefined || start === -1) return undefined;
+  const at = start + REPLY_MARKER.length;
+  if (text[at] !== '"') return undefined;
+  const end = endOfString(text, at);
+  if (end === -1 || !text.startsWith(']]', end)) return undefined;
+  return parseJsonString(text.slice(at, end));
+}
+
 /** The conversation's fingerprint: what the reply may depend on (not stream or limit settings). */
 export function conversationHash(request: ChatCompletionRequest): string {
   return hashOf({ messages: request.messages, seed: request.seed ?? null });
@@ -109,6 +123,8 @@ export function composeTurn(request: ChatCompletionRequest, counter: TokenCounte
     const calls = planned.map((call, index) => ({ ...call, id: `call_${hashOf({ conversation, index, call }).slice(0, 24)}` }));
     return toolCallTurn(calls, limit, counter);
   }
+  const scripted = scriptedReply(lastUserText(request));
+  if (scripted !== undefined) return textTurn(scripted, limit, counter);
   const random = new SeededRandom(conversation);
   const toolResults = trailingToolResults(request.messages);
   const content = toolResults

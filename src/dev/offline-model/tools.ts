@@ -4,6 +4,8 @@
  * - `[[tool:NAME {json args}]]` markers in the last user message call NAME (if offered) with those
  *   arguments; several markers make parallel calls. Arguments that are not valid JSON are passed
  *   through verbatim, so a runtime's handling of malformed arguments can be tested.
+ *   `[[tool:NAME "json string"]]` passes the string's value as the arguments, exactly: arguments
+ *   with any character (NUL included, written `\u0000`) can be tested.
  * - Without markers, natural triggers: "what time" → `current_time`, "calculate/compute <expr>"
  *   → `calculator {expression}`, "fetch" plus an http(s) URL → `http_get {url}` (each if offered).
  * - Once tool results came back (the last message is a `tool` message), the model answers in
@@ -39,6 +41,25 @@ function endOfObject(text: string, start: number): number {
   return -1;
 }
 
+/** Index just past the `"` closing the JSON string that opens at `start`, or -1. */
+export function endOfString(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === '"') return i + 1;
+  }
+  return -1;
+}
+
+/** The value of a JSON string literal, or undefined when it is not one. */
+export function parseJsonString(literal: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(literal);
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Valid JSON is re-rendered compactly (as a model emits it); anything else passes verbatim. */
 function normalizeArguments(text: string): string {
   try {
@@ -57,7 +78,14 @@ export function parseToolMarkers(text: string): PlannedToolCall[] {
     let at = match.index + match[0].length;
     while (/\s/.test(text[at] ?? '')) at++;
     let args = '{}';
-    if (text[at] === '{') {
+    if (text[at] === '"') {
+      const end = endOfString(text, at);
+      const value = end === -1 ? undefined : parseJsonString(text.slice(at, end));
+      if (value === undefined) continue;
+      args = value;
+      at = end;
+      while (/\s/.test(text[at] ?? '')) at++;
+    } else if (text[at] === '{') {
       const end = endOfObject(text, at);
       if (end === -1) continue;
       args = normalizeArguments(text.slice(at, end));

@@ -152,6 +152,8 @@ export interface FinishTurnArgs extends ChatRef {
   nextSeq?: number;
   replyMessageId?: string;
   error?: string;
+  /** A failed turn's code, in its `turn.failed` event (e.g. `store_invalid_data`, `turn_failed`). */
+  errorCode?: string;
   actor: ActorContext;
   /** Start the signed `chat_turn.completed` webhook when the app has one (see turn-webhook.ts). */
   notify?: boolean;

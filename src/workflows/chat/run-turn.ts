@@ -17,6 +17,7 @@ import {
   type UsageTotals,
 } from '../../domain/chat';
 import { nanosToUsd } from '../../domain/pricing';
+import { failedCallUsage } from '../../domain/store-failure';
 import { bookkeeping, llm, tools } from './activities';
 
 /** `patched()` id: `llmStep` prices its call and writes the usage itself; histories recorded
@@ -189,13 +190,17 @@ async function callModel(
     });
   } catch (error) {
     if (!isCancellation(error)) {
-      const failed = {
+      // A step that failed after the model answered (the store refused the answer) says what the
+      // call spent: it is recorded and counted in the turn's usage, as the budget already counts it.
+      const spentByCall = failedCallUsage(error);
+      const failed = spentByCall ?? {
         model: turn.template.model,
         usage: { input_tokens: 0, cached_input_tokens: 0, output_tokens: 0 },
         latencyMs: 0,
         ttftMs: 0,
       };
-      await record(failed, 'error', errorType(error));
+      const cost = await record(failed, 'error', errorType(error));
+      if (spentByCall) Object.assign(turn.spent, usageAfterCall(turn.spent, spentByCall, cost));
     }
     throw error;
   }
