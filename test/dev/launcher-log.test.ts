@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config';
 import { openLauncherLog, type LauncherLogOptions } from '../../src/dev/launcher-log';
 import { temporalLogger } from '../../src/telemetry/logging';
 
@@ -103,5 +104,15 @@ describe('the launcher log', () => {
     expect(screen.lines[0]).toMatch(/INFO \(tessera-worker\[42\]\): worker process polling task_queue=tessera-chat$/);
     expect(screen.lines[1]).toMatch(/INFO \(tessera-worker\[42\]\): \(node:42\) Warning: something plain$/);
     expect(fileRecords(logs.file).map((record) => record.msg)).toEqual(['debug detail', 'worker process polling', '(node:42) Warning: something plain']);
+  });
+});
+
+describe('TESSERA_LOG_FORMAT', () => {
+  it('is auto by default, takes pretty or json, and refuses anything else naming the variable', () => {
+    expect(loadConfig({}).TESSERA_LOG_FORMAT).toBe('auto');
+    expect(loadConfig({ TESSERA_LOG_FORMAT: 'json' }).TESSERA_LOG_FORMAT).toBe('json');
+    expect(loadConfig({ TESSERA_LOG_FORMAT: 'pretty' }).TESSERA_LOG_FORMAT).toBe('pretty');
+    expect(() => loadConfig({ TESSERA_LOG_FORMAT: 'fancy' })).toThrow(ConfigError);
+    expect(() => loadConfig({ TESSERA_LOG_FORMAT: 'fancy' })).toThrow(/TESSERA_LOG_FORMAT/);
   });
 });
