@@ -48,7 +48,9 @@ async function main(): Promise<void> {
     if (error instanceof PortInUseError) {
       process.stderr.write(`tessera: ${error.message}\n`);
     } else {
-      process.stderr.write(`tessera: start-up failed: ${(error as Error).stack ?? String(error)}\n`);
+      // One line on the terminal; the record with its stack in the log file.
+      logs.detail.error({ err: error }, 'start-up failed');
+      process.stderr.write(`tessera: start-up failed: ${error instanceof Error ? error.message : String(error)} (stack: ${logs.file})\n`);
     }
     process.exit(1);
   }

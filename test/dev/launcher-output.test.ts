@@ -116,3 +116,33 @@ describe('the launcher output', () => {
     expect((record.err as { stack: string }).stack).toContain('    at ');
   });
 });
+
+describe('a launcher that cannot start', () => {
+  it('says why in one line on stderr and files the record with its stack', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-launcher-fail-'));
+    try {
+      const env: Record<string, string> = {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? os.homedir(),
+        TESSERA_DATA_DIR: path.join(dir, 'data'),
+        TESSERA_TOOLS_DIR: path.join(dir, 'no-tools'), // no Temporal CLI there
+        TESSERA_LOG_FORMAT: 'pretty',
+      };
+      for (const key of ['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'FERRETDB_PORT', 'REDIS_PORT', 'OFFLINE_MODEL_PORT']) env[key] = String(await freePort());
+      const launcher = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/dev/main.ts')], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      launcher.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      launcher.stdout.resume();
+      const code = await new Promise<number | null>((resolve) => launcher.once('exit', resolve));
+      const file = path.join(dir, 'data', 'logs', 'tessera.log');
+      expect(code).toBe(1);
+      expect(stderr).toMatch(new RegExp(`^tessera: start-up failed: Temporal CLI not found at [^\\n]+ \\(stack: ${file.replace(/[.]/g, '\\.')}\\)\\n$`));
+      const records = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as LogRecord);
+      const failure = records.find((record) => record.msg === 'start-up failed');
+      expect(failure).toMatchObject({ level: 50, err: { type: 'Error', message: expect.stringContaining('Temporal CLI not found') } });
+      expect((failure!.err as { stack: string }).stack).toContain('    at ');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
