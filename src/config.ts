@@ -86,6 +86,20 @@ export const configSchema = z.object({
   TESSERA_PUBLIC_URL: optional(urlWithScheme(['http', 'https'])),
   TESSERA_TEMPLATES_DIR: z.string().min(1).default('templates'),
   TESSERA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
+  /** Longest request target (path and query) the API accepts; longer answers 414. */
+  TESSERA_MAX_URL_BYTES: z.coerce.number().int().min(256).max(64 * 1024).default(8 * 1024),
+  /** Largest request line plus headers (Node's `maxHeaderSize`); larger answers 431. */
+  TESSERA_MAX_HEADER_BYTES: z.coerce.number().int().min(1024).max(256 * 1024).default(16 * 1024),
+  /** The request line and headers must arrive within this; later answers 408. */
+  TESSERA_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** The whole request, body included, must arrive within this; later answers 408. */
+  TESSERA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** A connection with no traffic for this long is closed (live SSE/WebSocket streams are exempt). */
+  TESSERA_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
+  /** Open SSE/WebSocket streams one runtime token may hold, across every API replica; more answer 429. */
+  TESSERA_STREAMS_PER_TOKEN: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Open SSE/WebSocket streams one app may hold, across every API replica; more answer 429. */
+  TESSERA_STREAMS_PER_APP: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   PORT: port.default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   TESSERA_DATA_DIR: z.string().min(1).default('.data'),

@@ -36,7 +36,19 @@ export function installErrorHandler(app: FastifyInstance): void {
     void reply.type('application/json; charset=utf-8');
     return JSON.stringify(errorBody(label.toLowerCase().replace(/[^a-z]+/g, '_'), `${request.method} ${request.url.split('?')[0]}: ${label}`));
   });
+  // Another method on a known path is 405 with `Allow`, not 404: the routes' paths are collected as
+  // they register, and the not-found handler looks the request's path up among them.
+  const routes = new RouteTable();
+  app.addHook('onRoute', (route) => routes.add(route.method, route.url));
   app.setNotFoundHandler((request, reply) => {
+    const allowed = routes.methodsFor(request.url.split('?')[0] ?? '');
+    if (allowed.length > 0) {
+      void reply
+        .header('allow', allowed.join(', '))
+        .status(405)
+        .send(errorBody('method_not_allowed', `${request.method} is not allowed on ${request.url.split('?')[0]}; allowed: ${allowed.join(', ')}`, { allow: allowed }));
+      return;
+    }
     void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url}`));
   });
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
@@ -86,6 +98,38 @@ export function installErrorHandler(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     void reply.status(500).send(errorBody('internal', 'internal error'));
   });
+}
+
+/** The registered paths (`/v1/chats/:chat_id`, `/docs/*`) and the methods each answers. */
+export class RouteTable {
+  private readonly paths = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+
+  add(method: string | string[], url: string): void {
+    let entry = this.paths.get(url);
+    if (!entry) {
+      entry = { pattern: pathPattern(url), methods: new Set() };
+      this.paths.set(url, entry);
+    }
+    for (const one of [method].flat()) entry.methods.add(one.toUpperCase());
+  }
+
+  /** The methods some route answers on this concrete path, sorted; none for an unknown path. */
+  methodsFor(path: string): string[] {
+    const methods = new Set<string>();
+    for (const { pattern, methods: answered } of this.paths.values()) {
+      if (pattern.test(path)) for (const method of answered) methods.add(method);
+    }
+    return [...methods].sort();
+  }
+}
+
+/** A route path as a pattern: `:name` is one non-empty segment, a trailing `*` is anything. */
+function pathPattern(url: string): RegExp {
+  const source = url
+    .split(/(:[A-Za-z0-9_]+|\*)/)
+    .map((part) => (part === '*' ? '.*' : part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`);
 }
 
 /** What Fastify answers before any route or hook runs (`frameworkErrors`): a URL that does not

@@ -15,6 +15,7 @@ import { startTracing } from '../telemetry/tracing';
 import { openRedis } from '../stores/redis';
 import { createApiRuntime } from './build-runtime';
 import { dependencyProbes } from './dependency-probes';
+import { apiLimitsFromConfig } from './limits';
 import { buildApi } from './server';
 
 function required(config: Config, name: 'TEMPORAL_ADDRESS' | 'MONGODB_URI' | 'REDIS_URL'): string {
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   const api = await buildApi({
     logLevel: config.LOG_LEVEL,
     logger: log,
-    bodyLimit: config.TESSERA_BODY_LIMIT_BYTES,
+    limits: apiLimitsFromConfig(config),
     traceRequests: tracing.enabled,
     probes: dependencyProbes({ temporal: connection, mongo: () => mongo.dbFor('_system'), redis }),
     runtime: createApiRuntime({

@@ -12,8 +12,10 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger } from 'pino';
 import { traceRequests } from '../telemetry/http-tracing';
 import { logRequestOutcomes } from '../telemetry/request-log';
-import { answerClientError, answerFrameworkError, installErrorHandler } from './errors';
+import { answerClientError, answerFrameworkError, HttpError, installErrorHandler } from './errors';
 import type { DependencyProbe } from './health';
+import { DEFAULT_API_LIMITS, type ApiLimits } from './limits';
+import { installRouteContract, SECURITY_SCHEMES } from './route-contract';
 import { analyticsRoutes } from './routes/analytics';
 import { appRoutes } from './routes/apps';
 import { chatRoutes } from './routes/chats';
@@ -24,6 +26,7 @@ import { packRoutes } from './routes/packs';
 import { sessionRoutes } from './routes/sessions';
 import { streamRoutes } from './routes/streams';
 import type { ApiRuntime } from './runtime';
+import type { StreamSettings } from './streams/settings';
 
 export interface ApiDeps {
   probes: DependencyProbe[];
@@ -34,19 +37,36 @@ export interface ApiDeps {
   runtime?: ApiRuntime;
   /** The Temporal worker runtime's Prometheus exporter, appended to `/metrics`. */
   workerMetricsUrl?: string;
-  /** Largest accepted request body, in bytes. */
+  /** Largest accepted request body, in bytes (the same as `limits.bodyLimitBytes`, which wins). */
   bodyLimit?: number;
+  /** Size, time and stream limits (README "Limits"); each defaults to the configuration's default. */
+  limits?: Partial<ApiLimits>;
   /** A span per request (tracing is on: `OTEL_EXPORTER_OTLP_ENDPOINT`). */
   traceRequests?: boolean;
+  /** Tests shorten the live streams' intervals (and the stream slots' TTL). */
+  streamSettings?: Partial<StreamSettings>;
 }
 
-export const DEFAULT_BODY_LIMIT = 256 * 1024;
+export const DEFAULT_BODY_LIMIT = DEFAULT_API_LIMITS.bodyLimitBytes;
+const DOCS_PREFIX = '/docs';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...(deps.bodyLimit !== undefined ? { bodyLimitBytes: deps.bodyLimit } : {}), ...deps.limits };
+  const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: { level: deps.logLevel } }),
-    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    bodyLimit: limits.bodyLimitBytes,
+    // Slow clients: the headers, then the whole request, must arrive in time (408); an idle
+    // connection is closed. Node checks the two request timeouts every `connectionsCheckingInterval`.
+    http: {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
+    },
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
     logController: new LogController({
       requestIdLogLabel: 'request_id',
       disableRequestLogging: deps.logLevel !== 'debug' && deps.logLevel !== 'trace',
@@ -66,8 +86,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  installRouteContract(app, { openPrefixes: [DOCS_PREFIX] });
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    // Before any route's own hooks (authentication included): a request target over the limit.
+    if (Buffer.byteLength(request.raw.url ?? '') > limits.maxUrlBytes) {
+      throw new HttpError(414, 'uri_too_long', `the request target is over ${limits.maxUrlBytes} bytes`);
+    }
   });
   if (deps.traceRequests) traceRequests(app);
   logRequestOutcomes(app);
@@ -81,18 +106,20 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         description: 'Durable multi-tenant AI chat on Temporal. Errors are `{"error": {"code", "message", "details"?}}`.',
       },
       components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'An app key, a runtime token or the admin key' },
-        },
+        securitySchemes: SECURITY_SCHEMES,
       },
-      security: [{ bearer: [] }],
+      // Each operation states its own security (route-contract.ts); none is assumed.
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX });
+  await app.register(fastifyWebsocket, { options: { maxPayload: limits.wsMaxMessageBytes } });
+  // The WebSocket plugin hides its routes from the document; the live-events route is part of the API.
+  app.addHook('onRoute', (route) => {
+    if (route.websocket && route.method === 'GET' && route.schema) route.schema.hide = false;
+  });
 
-  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/v1/openapi.json', { config: { open: true }, schema: { hide: true } }, async () => app.swagger());
   healthRoutes(app, deps.probes);
   if (deps.runtime) {
     const runtime = deps.runtime;
@@ -103,8 +130,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       chatRoutes(scope, runtime);
       opsRoutes(scope, runtime);
       metricsRoutes(scope, runtime, deps.workerMetricsUrl ? { workerMetricsUrl: deps.workerMetricsUrl } : {});
-      streamRoutes(scope, runtime);
-      packRoutes(scope, runtime);
+      const streams = { streamsPerToken: limits.streamsPerToken, streamsPerApp: limits.streamsPerApp, ...deps.streamSettings };
+      streamRoutes(scope, runtime, streams);
+      packRoutes(scope, runtime, streams);
     });
   }
   await app.ready();

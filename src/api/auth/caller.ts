@@ -3,6 +3,7 @@
  * chat. Resolved from `Authorization: Bearer …` (and `X-Tessera-Actor` when the app trusts an
  * identity provider); each route says which kinds it admits.
  */
+import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { AppState } from '../../domain/apps';
 import type { ActorContext } from '../../domain/audit';
@@ -14,7 +15,17 @@ import { adminKeyMatches, appIdOfKey, appKeyMatches } from './app-keys';
 export type Caller =
   | { kind: 'admin'; actor: ActorContext }
   | { kind: 'app'; appId: string; app: AppState; actor: ActorContext }
-  | { kind: 'runtime'; appId: string; app: AppState; userId: string; chatId: string; expiresAt: Date; actor: ActorContext };
+  | {
+      kind: 'runtime';
+      appId: string;
+      app: AppState;
+      userId: string;
+      chatId: string;
+      expiresAt: Date;
+      actor: ActorContext;
+      /** Names this one token (a digest of it) where per-token limits are counted. */
+      tokenId: string;
+    };
 
 export type CallerKind = Caller['kind'];
 
@@ -75,7 +86,8 @@ async function resolve(request: FastifyRequest, runtime: ApiRuntime, credential:
       via: 'runtime_token',
       request_id: requestId,
     });
-    return { kind: 'runtime', appId: app.app_id, app, userId: scope.userId, chatId: scope.chatId, expiresAt: scope.expiresAt, actor };
+    const tokenId = createHash('sha256').update(credential).digest('base64url').slice(0, 32);
+    return { kind: 'runtime', appId: app.app_id, app, userId: scope.userId, chatId: scope.chatId, expiresAt: scope.expiresAt, actor, tokenId };
   }
   if (adminKeyMatches(credential, runtime.secrets.adminKey)) {
     return { kind: 'admin', actor: { actor_id: 'admin', roles: ['admin'], app_id: '_system', via: 'admin_key', request_id: requestId } };

@@ -1,9 +1,13 @@
 /**
- * Route guards: a `preHandler` that authenticates the caller for the kinds a route admits and
+ * Route guards: an `onRequest` hook that authenticates the caller for the kinds a route admits and
  * leaves it on the request (`request.caller`), and the refusal path every tenancy check shares.
+ * `onRequest` runs before Fastify reads or validates the body and query, so a caller without a
+ * valid credential is refused (401/403) before anything it sent is looked at. Each guard carries
+ * what it admits (`guardOf`): the route contract (src/api/route-contract.ts) refuses to register a
+ * route without one and documents the route's security from it.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { HttpError } from '../errors';
 import type { ApiRuntime } from '../runtime';
 import { authenticate, WrongCallerError, type AuthOptions, type Caller, type CallerKind } from './caller';
@@ -14,8 +18,19 @@ declare module 'fastify' {
   }
 }
 
-export function guard(runtime: ApiRuntime, kinds: readonly CallerKind[], options: AuthOptions = {}): preHandlerAsyncHookHandler {
-  return async (request) => {
+/** What a guard admits, read back by the route contract. */
+export interface GuardSpec {
+  kinds: readonly CallerKind[];
+  /** The credential may also come as `?access_token=`. */
+  queryToken: boolean;
+}
+
+const GUARD_SPEC = Symbol('tessera.guard');
+
+type Guard = onRequestAsyncHookHandler & { [GUARD_SPEC]: GuardSpec };
+
+export function guard(runtime: ApiRuntime, kinds: readonly CallerKind[], options: AuthOptions = {}): Guard {
+  const hook: onRequestAsyncHookHandler = async (request) => {
     try {
       request.caller = await authenticate(request, runtime, kinds, options);
     } catch (error) {
@@ -23,6 +38,15 @@ export function guard(runtime: ApiRuntime, kinds: readonly CallerKind[], options
       throw error;
     }
   };
+  return Object.assign(hook, { [GUARD_SPEC]: { kinds: [...kinds], queryToken: options.queryToken === true } });
+}
+
+/** The guard among a route's `onRequest` hooks, if it has one. */
+export function guardOf(hooks: unknown): GuardSpec | undefined {
+  for (const hook of [hooks].flat()) {
+    if (typeof hook === 'function' && GUARD_SPEC in hook) return (hook as Guard)[GUARD_SPEC];
+  }
+  return undefined;
 }
 
 export function callerOf(request: FastifyRequest): Caller {

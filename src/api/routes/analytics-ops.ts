@@ -23,7 +23,7 @@ export function analyticsOpsRoutes(scope: FastifyInstance, runtime: ApiRuntime):
   const responses = { 200: etlJobView, 202: etlJobView, ...errorResponses(400, 401, 403, 409, 503) };
 
   app.post('/v1/ops/etl/backfill', {
-    preHandler: admin,
+    onRequest: admin,
     schema: { tags, summary: 'Collect a range of hours again (idempotent)', body: backfillBody, querystring: waitQuery, response: responses },
   }, async (request, reply) => {
     const job = await start(runtime, request, { from: request.body.from, to: request.body.to, mode: 'etl', concurrency: BACKFILL_CONCURRENCY });
@@ -31,7 +31,7 @@ export function analyticsOpsRoutes(scope: FastifyInstance, runtime: ApiRuntime):
   });
 
   app.post('/v1/ops/reprice', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags,
       summary: 'Re-price a past range with the current price table (the billed figure is kept)',

@@ -44,7 +44,7 @@ export function analyticsRoutes(scope: FastifyInstance, runtime: ApiRuntime): vo
   };
 
   app.get('/v1/analytics/cost', {
-    preHandler: readers,
+    onRequest: readers,
     schema: { tags, summary: 'Cost per day, hour, model, template or user', querystring: analyticsQuery, response: { 200: costView, ...responses } },
   }, async (request) => {
     const { result, head: h } = await read(request, request.query);
@@ -62,7 +62,7 @@ export function analyticsRoutes(scope: FastifyInstance, runtime: ApiRuntime): vo
   });
 
   app.get('/v1/analytics/usage', {
-    preHandler: readers,
+    onRequest: readers,
     schema: { tags, summary: 'Turns, calls, tokens, energy and CO2e', querystring: analyticsQuery, response: { 200: usageView, ...responses } },
   }, async (request) => {
     const { analytics, result, head: h } = await read(request, request.query);
@@ -83,7 +83,7 @@ export function analyticsRoutes(scope: FastifyInstance, runtime: ApiRuntime): vo
   });
 
   app.get('/v1/analytics/performance', {
-    preHandler: readers,
+    onRequest: readers,
     schema: { tags, summary: 'Latency and time to first token (p50/p95/p99), errors', querystring: analyticsQuery, response: { 200: performanceView, ...responses } },
   }, async (request) => {
     const { result, head: h } = await read(request, request.query);

@@ -19,7 +19,7 @@ export function appRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   const admin = guard(runtime, ['admin']);
 
   app.post('/v1/apps', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags,
       summary: 'Create an app; its key is shown once',
@@ -41,12 +41,12 @@ export function appRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.get('/v1/apps/:app_id', {
-    preHandler: admin,
+    onRequest: admin,
     schema: { tags, summary: 'Read an app', params: appIdParams, response: { 200: appView, ...errorResponses(400, 401, 403, 404) } },
   }, async (request) => view(await found(runtime, request.params.app_id)));
 
   app.patch('/v1/apps/:app_id', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags,
       summary: 'Change an app: name, tier, limits, pause, identity provider',
@@ -62,7 +62,7 @@ export function appRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.post('/v1/apps/:app_id/keys/rotate', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags,
       summary: 'Issue a new app key; the old one is refused from now on',

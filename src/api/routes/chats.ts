@@ -40,7 +40,7 @@ export function chatRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   const chatCallers = guard(runtime, ['app', 'runtime']);
 
   app.post('/v1/chats/:chat_id/messages', {
-    preHandler: chatCallers,
+    onRequest: chatCallers,
     schema: {
       tags,
       summary: 'Send a user message; answers with the reply (or 202 with `?wait=false`)',
@@ -110,12 +110,12 @@ export function chatRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.get('/v1/chats/:chat_id', {
-    preHandler: chatCallers,
+    onRequest: chatCallers,
     schema: { tags, summary: "A chat's status, turn count and totals", params: chatParams, response: { 200: chatViewSchema, ...errorResponses(400, 401, 404) } },
   }, async (request) => chatView((await accessChat(runtime, request, request.params.chat_id)).session));
 
   app.get('/v1/chats/:chat_id/messages', {
-    preHandler: chatCallers,
+    onRequest: chatCallers,
     schema: {
       tags,
       summary: 'The transcript, oldest first, paged by seq',
@@ -144,7 +144,7 @@ export function chatRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.post('/v1/chats/:chat_id/cancel', {
-    preHandler: chatCallers,
+    onRequest: chatCallers,
     schema: { tags, summary: 'Cancel the running turn (it is kept, marked interrupted)', params: chatParams, body: cancelBody, response: { 202: okView, ...errorResponses(400, 401, 404, 409) } },
   }, async (request, reply) => {
     const chat = await accessChat(runtime, request, request.params.chat_id);
@@ -153,7 +153,7 @@ export function chatRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.post('/v1/chats/:chat_id/close', {
-    preHandler: chatCallers,
+    onRequest: chatCallers,
     schema: { tags, summary: 'Close the chat; later messages are refused', params: chatParams, response: { 202: okView, ...errorResponses(400, 401, 404, 409) } },
   }, async (request, reply) => {
     const chat = await accessChat(runtime, request, request.params.chat_id);

@@ -1,9 +1,19 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { healthView } from '../../domain/api/health';
 import { probeAll, type DependencyProbe } from '../health';
 
-/** `GET /api/health`: 200 when every dependency is up, 503 naming the ones that are down. */
-export function healthRoutes(app: FastifyInstance, probes: DependencyProbe[]): void {
-  app.get('/api/health', async (_request, reply) => {
+/** `GET /api/health` (open): 200 when every dependency is up, 503 naming the ones that are down. */
+export function healthRoutes(scope: FastifyInstance, probes: DependencyProbe[]): void {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
+  app.get('/api/health', {
+    config: { open: true },
+    schema: {
+      tags: ['health'],
+      summary: 'Liveness, and the state of each dependency (open: no credential)',
+      response: { 200: healthView, 503: healthView },
+    },
+  }, async (_request, reply) => {
     const health = await probeAll(probes);
     const down = Object.entries(health.dependencies)
       .filter(([, state]) => state.status === 'down')

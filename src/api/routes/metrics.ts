@@ -31,7 +31,7 @@ export function metricsRoutes(scope: FastifyInstance, runtime: ApiRuntime, optio
   const prometheus = prometheusRegistry(metrics, runtime);
 
   app.get('/health/active-runs', {
-    preHandler: admin,
+    onRequest: admin,
     schema: { tags, summary: 'Runs in progress per app, across every replica', response: { 200: activeRunsView, ...errorResponses(401, 403) } },
   }, async () => {
     const apps = await metrics.activeRuns();
@@ -39,7 +39,7 @@ export function metricsRoutes(scope: FastifyInstance, runtime: ApiRuntime, optio
   });
 
   app.get('/metrics/perf/aggregate', {
-    preHandler: admin,
+    onRequest: admin,
     schema: { tags, summary: "Every app's counters over the last minutes, its ops levers and budget", querystring: perfQuery, response: { 200: perfAggregateView, ...errorResponses(400, 401, 403) } },
   }, async (request) => {
     const to = runtime.now();
@@ -48,7 +48,7 @@ export function metricsRoutes(scope: FastifyInstance, runtime: ApiRuntime, optio
   });
 
   app.get('/metrics/perf/chats', {
-    preHandler: admin,
+    onRequest: admin,
     schema: { tags, summary: "An app's most recently active chats with their totals", querystring: perfChatsQuery, response: { 200: perfChatsView, ...errorResponses(400, 401, 403) } },
   }, async (request) => {
     const { app_id: appId, limit } = request.query;
@@ -67,7 +67,7 @@ export function metricsRoutes(scope: FastifyInstance, runtime: ApiRuntime, optio
     };
   });
 
-  app.get('/metrics', { preHandler: admin, schema: { tags, summary: 'Prometheus text format', hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { onRequest: admin, schema: { tags, summary: 'Prometheus text format', hide: true } }, async (_request, reply) => {
     await prometheus.refresh();
     const ours = await prometheus.registry.metrics();
     const worker = options.workerMetricsUrl ? await fetchText(options.workerMetricsUrl) : '';

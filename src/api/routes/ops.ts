@@ -24,7 +24,7 @@ export function opsRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   const incidents = new Incidents(runtime.mongo, runtime.redis);
 
   app.get('/v1/ops/policies/:app_id', {
-    preHandler: admin,
+    onRequest: admin,
     schema: { tags, summary: "An app's ops policy: stored overrides and the policy in force", params: policyParams, response: { 200: policyView, ...errorResponses(400, 401, 403) } },
   }, async (request) => {
     const appId = request.params.app_id;
@@ -32,7 +32,7 @@ export function opsRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.put('/v1/ops/policies/:app_id', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags,
       summary: "Replace an app's ops policy overrides (thresholds, windows, actions, autonomy per rule, monthly budget)",
@@ -47,7 +47,7 @@ export function opsRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.get('/v1/ops/incidents', {
-    preHandler: admin,
+    onRequest: admin,
     schema: { tags, summary: 'Incidents, newest first, by app, status and rule', querystring: incidentQuery, response: { 200: incidentList, ...errorResponses(400, 401, 403) } },
   }, async (request) => {
     const { app_id: appId, status, rule, limit } = request.query;
@@ -57,7 +57,7 @@ export function opsRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
 
   for (const kind of ['approve', 'reject'] as const) {
     app.post(`/v1/ops/incidents/:id/${kind}`, {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         summary: kind === 'approve' ? 'Approve the action an incident proposes' : 'Reject it (nothing is applied)',

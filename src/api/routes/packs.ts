@@ -31,23 +31,26 @@ import { packEnabled, PackStore, type PackRunDoc } from '../../stores/pack-store
 import { callerOf, guard } from '../auth/guard';
 import { HttpError } from '../errors';
 import type { ApiRuntime } from '../runtime';
+import { assertWebhookHostResolves } from '../webhook-target';
 import { sseHeaders, sseQuery } from '../streams/schema';
-import { DEFAULT_STREAM_SETTINGS } from '../streams/settings';
+import { acquireStreamSlot, streamQuota } from '../streams/quota';
+import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from '../streams/settings';
 import { assertStreamCapacity, respondWithSse } from '../streams/sse-response';
 import { StreamRegistry } from '../streams/registry';
 
 const tags = ['packs'];
 
-export function packRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
+export function packRoutes(scope: FastifyInstance, runtime: ApiRuntime, overrides: Partial<StreamSettings> = {}): void {
+  const settings: StreamSettings = { ...DEFAULT_STREAM_SETTINGS, ...overrides };
   const app = scope.withTypeProvider<ZodTypeProvider>();
   const appKey = guard(runtime, ['app']);
   const admin = guard(runtime, ['admin']);
-  const streams = new StreamRegistry(DEFAULT_STREAM_SETTINGS.maxStreams);
+  const streams = new StreamRegistry(settings.maxStreams);
   const store = (appId: string) => new PackStore(runtime.mongo, appId);
   app.addHook('preClose', async () => streams.shutdownAll());
 
   app.get('/v1/packs', {
-    preHandler: appKey,
+    onRequest: appKey,
     schema: { tags, summary: 'Packs, and whether each is enabled for the app', response: { 200: packListView, ...errorResponses(401, 403) } },
   }, async (request) => {
     const settings = await store(appOf(request)).getSettings();
@@ -66,7 +69,7 @@ export function packRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.put('/v1/apps/:app_id/packs/:pack', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags,
       summary: 'Enable or disable a pack for an app',
@@ -84,10 +87,11 @@ export function packRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.put('/v1/apps/:app_id/webhook', {
-    preHandler: admin,
+    onRequest: admin,
     schema: {
       tags,
       summary: 'Set the URL and secret of the app\'s signed run webhooks',
+      description: 'The URL\'s host must resolve now (400 `webhook_host_unresolved`); a URL that is not an absolute http(s) URL with a DNS name or IP address is 400 `invalid_request`, NUL in the URL or secret 400 `invalid_text`.',
       params: appIdParams,
       body: webhookBody,
       response: { 200: webhookView, ...errorResponses(400, 401, 403, 404) },
@@ -96,13 +100,14 @@ export function packRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
     const appId = request.params.app_id;
     if (!(await runtime.apps.get(appId))) throw new HttpError(404, 'not_found', `app '${appId}' not found`);
     const { url, secret, allow_private_addresses: allowPrivate } = request.body;
+    await assertWebhookHostResolves(url);
     await store(appId).setWebhook({ url, secret, allow_private_addresses: allowPrivate, updated_at: runtime.now() }, runtime.now());
     await auditChange(runtime, callerOf(request).actor, appId, { type: 'webhook', id: appId }, { url, allow_private_addresses: allowPrivate });
     return { app_id: appId, url, allow_private_addresses: allowPrivate };
   });
 
   app.post('/v1/packs/:pack/runs', {
-    preHandler: appKey,
+    onRequest: appKey,
     schema: {
       tags,
       summary: 'Start a run of a pack',
@@ -159,7 +164,7 @@ export function packRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.get('/v1/pack-runs/:run_id', {
-    preHandler: appKey,
+    onRequest: appKey,
     schema: { tags, summary: 'A run\'s status, each step\'s, and its cost', params: runParams, response: { 200: runView, ...errorResponses(400, 401, 403, 404) } },
   }, async (request) => {
     const appId = appOf(request);
@@ -175,7 +180,7 @@ export function packRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.post('/v1/pack-runs/:run_id/cancel', {
-    preHandler: appKey,
+    onRequest: appKey,
     schema: { tags, summary: 'Cancel a run: its running steps are cancelled, no new step starts', params: runParams, response: { 202: cancelRunView, ...errorResponses(400, 401, 403, 404, 409) } },
   }, async (request, reply) => {
     const appId = appOf(request);
@@ -186,7 +191,7 @@ export function packRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.get('/v1/pack-runs/:run_id/events', {
-    preHandler: guard(runtime, ['app'], { queryToken: true }),
+    onRequest: guard(runtime, ['app'], { queryToken: true }),
     schema: {
       tags,
       summary: 'Progress of a run (server-sent events); resumes after `Last-Event-ID`',
@@ -195,19 +200,25 @@ export function packRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
       querystring: sseQuery,
       headers: sseHeaders,
       produces: ['text/event-stream'],
-      response: errorResponses(400, 401, 403, 404, 503),
+      response: errorResponses(400, 401, 403, 404, 429, 503),
     },
   }, async (request, reply) => {
-    const appId = appOf(request);
-    const doc = await foundRun(runtime, appId, request.params.run_id);
-    assertStreamCapacity(streams, DEFAULT_STREAM_SETTINGS);
-    await respondWithSse(request, reply, {
-      redis: runtime.redis,
-      appId,
-      streamId: packIds.runStream(doc.run_id),
-      after: request.headers['last-event-id'] ?? request.query.after ?? '0-0',
-      transcriptUrl: `${baseUrl(runtime)}/v1/pack-runs/${doc.run_id}`,
-    }, streams, DEFAULT_STREAM_SETTINGS);
+    const caller = callerOf(request);
+    if (caller.kind === 'admin') throw new Error('app key route');
+    const doc = await foundRun(runtime, caller.appId, request.params.run_id);
+    assertStreamCapacity(streams, settings);
+    const slot = await acquireStreamSlot(runtime.redis, caller, streamQuota(settings), () => request.raw.socket.destroyed);
+    try {
+      await respondWithSse(request, reply, {
+        redis: runtime.redis,
+        appId: caller.appId,
+        streamId: packIds.runStream(doc.run_id),
+        after: request.headers['last-event-id'] ?? request.query.after ?? '0-0',
+        transcriptUrl: `${baseUrl(runtime)}/v1/pack-runs/${doc.run_id}`,
+      }, streams, settings);
+    } finally {
+      await slot.release();
+    }
   });
 }
 

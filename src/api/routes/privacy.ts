@@ -18,7 +18,7 @@ import type { ApiRuntime } from '../runtime';
 export function privacyRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   const app = scope.withTypeProvider<ZodTypeProvider>();
   app.delete('/v1/apps/:app_id/users/:user_id', {
-    preHandler: guard(runtime, ['app', 'admin']),
+    onRequest: guard(runtime, ['app', 'admin']),
     schema: {
       tags: ['privacy'],
       summary: "Erase a user's transcripts and sessions, and their analytics rows",

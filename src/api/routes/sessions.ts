@@ -20,7 +20,7 @@ export function sessionRoutes(scope: FastifyInstance, runtime: ApiRuntime): void
   const app = scope.withTypeProvider<ZodTypeProvider>();
 
   app.post('/v1/sessions', {
-    preHandler: guard(runtime, ['app']),
+    onRequest: guard(runtime, ['app']),
     schema: {
       tags,
       summary: 'Start or resume a chat; returns its stream URLs and a runtime token for the browser',
@@ -59,7 +59,7 @@ export function sessionRoutes(scope: FastifyInstance, runtime: ApiRuntime): void
   });
 
   app.get('/v1/chats', {
-    preHandler: guard(runtime, ['app', 'runtime']),
+    onRequest: guard(runtime, ['app', 'runtime']),
     schema: {
       tags,
       summary: "A user's recent chats, newest first",

@@ -17,10 +17,12 @@ import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from '../streams/setting
 import { assertStreamCapacity, respondWithSse } from '../streams/sse-response';
 import { StreamRegistry, type ServedStream } from '../streams/registry';
 import { endWhenCredentialExpires } from '../streams/expiry';
+import { acquireStreamSlot, streamQuota, type StreamSlot } from '../streams/quota';
 import { WS_GOING_AWAY, WS_INTERNAL_ERROR, WS_POLICY_VIOLATION, WsChannel } from '../streams/ws';
 
 const tags = ['chats'];
 const FROM_THE_START = '0-0';
+const NO_SLOT: StreamSlot = { release: async () => {} };
 
 const EVENTS_DESCRIPTION = [
   'Server-sent events of the chat: `turn.started`, `message.delta`, `tool.called`, `tool.result`,',
@@ -37,19 +39,25 @@ export function streamRoutes(scope: FastifyInstance, runtime: ApiRuntime, overri
   const app = scope.withTypeProvider<ZodTypeProvider>();
   const settings: StreamSettings = { ...DEFAULT_STREAM_SETTINGS, ...overrides };
   const registry = new StreamRegistry(settings.maxStreams);
-  const chats = new WeakMap<FastifyRequest, ChatAccess>();
+  const chats = new WeakMap<FastifyRequest, ChatAccess & { slot: StreamSlot }>();
   const callers = guard(runtime, ['app', 'runtime'], { queryToken: true });
-  // Tenancy is checked before a WebSocket upgrade, so a refusal is an HTTP answer, not a closed socket.
+  // Tenancy and the stream limits are checked before a WebSocket upgrade, so a refusal is an HTTP
+  // answer, not a closed socket.
+  // (A request to the WebSocket route that is not an upgrade streams nothing: it takes no slot.)
   const findChat = async (request: FastifyRequest<{ Params: { chat_id: string } }>) => {
-    chats.set(request, await accessChat(runtime, request, request.params.chat_id));
+    const chat = await accessChat(runtime, request, request.params.chat_id);
     assertStreamCapacity(registry, settings);
+    const streams = request.routeOptions.url?.endsWith('/ws') !== true || request.ws;
+    const slot = streams ? await acquireStreamSlot(runtime.redis, chat.caller, streamQuota(settings), () => request.raw.socket.destroyed) : NO_SLOT;
+    chats.set(request, { ...chat, slot });
   };
   const transcriptUrl = (chatId: string) => `${runtime.publicUrl.replace(/\/$/, '')}/v1/chats/${encodeURIComponent(chatId)}/messages`;
 
   app.addHook('preClose', async () => registry.shutdownAll());
 
   app.get('/v1/chats/:chat_id/events', {
-    preHandler: [callers, findChat],
+    onRequest: callers,
+    preHandler: findChat,
     schema: {
       tags,
       summary: 'Live events of a chat (server-sent events); resumes after `Last-Event-ID`',
@@ -58,33 +66,43 @@ export function streamRoutes(scope: FastifyInstance, runtime: ApiRuntime, overri
       querystring: sseQuery,
       headers: sseHeaders,
       produces: ['text/event-stream'],
-      response: errorResponses(400, 401, 403, 404, 503),
+      response: errorResponses(400, 401, 403, 404, 429, 503),
     },
   }, async (request, reply) => {
     const chat = chatOf(chats, request);
-    await respondWithSse(request, reply, {
-      redis: runtime.redis,
-      appId: chat.appId,
-      streamId: chat.chatId,
-      after: request.headers['last-event-id'] ?? request.query.after ?? FROM_THE_START,
-      transcriptUrl: transcriptUrl(chat.chatId),
-    }, registry, settings);
+    try {
+      await respondWithSse(request, reply, {
+        redis: runtime.redis,
+        appId: chat.appId,
+        streamId: chat.chatId,
+        after: request.headers['last-event-id'] ?? request.query.after ?? FROM_THE_START,
+        transcriptUrl: transcriptUrl(chat.chatId),
+      }, registry, settings);
+    } finally {
+      await chat.slot.release();
+    }
   });
 
   app.get('/v1/chats/:chat_id/ws', {
     websocket: true,
-    preHandler: [callers, findChat],
+    onRequest: callers,
+    preHandler: findChat,
     schema: {
       tags,
       summary: 'Live events of a chat (WebSocket); resumes after `?after=`',
       params: streamParams,
       querystring: wsQuery,
+      response: errorResponses(400, 401, 403, 404, 429, 503),
     },
   }, async (socket, request) => {
     const chat = chatOf(chats, request);
+    // A live stream is long-lived by design: the server's idle timeout is not for it (heartbeats
+    // and the stall timeout find dead peers).
+    request.raw.socket.setTimeout(0);
     const channel = new WsChannel(socket, settings);
     const served: ServedStream = { shutdown: () => channel.end(WS_GOING_AWAY, 'server shutting down') };
     if (!registry.add(served)) {
+      await chat.slot.release();
       channel.end(WS_GOING_AWAY, 'too many streams');
       return;
     }
@@ -104,12 +122,13 @@ export function streamRoutes(scope: FastifyInstance, runtime: ApiRuntime, overri
     } finally {
       cancelExpiry();
       registry.remove(served);
+      await chat.slot.release();
       channel.end(WS_GOING_AWAY, 'stream ended');
     }
   });
 }
 
-function chatOf(chats: WeakMap<FastifyRequest, ChatAccess>, request: FastifyRequest): ChatAccess {
+function chatOf<T extends ChatAccess>(chats: WeakMap<FastifyRequest, T>, request: FastifyRequest): T {
   const chat = chats.get(request);
   if (!chat) throw new Error(`route ${request.routeOptions.url ?? request.url} ran without its chat check`);
   return chat;

@@ -12,6 +12,12 @@ export interface StreamSettings {
   maxStreams: number;
   /** Reconnect delay an EventSource is told to use (SSE `retry:`). */
   sseRetryMs: number;
+  /** Open streams one runtime token may hold, across every replica (more answer 429). */
+  streamsPerToken: number;
+  /** Open streams one app may hold, across every replica (more answer 429). */
+  streamsPerApp: number;
+  /** A stream's slot lapses this long after its process stopped refreshing it (it died). */
+  streamSlotTtlMs: number;
 }
 
 export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
@@ -21,4 +27,7 @@ export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
   stallTimeoutMs: 60_000,
   maxStreams: 2_000,
   sseRetryMs: 2_000,
+  streamsPerToken: 10,
+  streamsPerApp: 1_000,
+  streamSlotTtlMs: 30_000,
 };

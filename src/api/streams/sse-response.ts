@@ -37,6 +37,9 @@ export async function respondWithSse(
   settings: StreamSettings,
 ): Promise<void> {
   reply.hijack();
+  // A live stream is long-lived by design: the server's idle timeout is not for it (heartbeats and
+  // the stall timeout find dead peers).
+  request.raw.socket.setTimeout(0);
   if (request.method === 'HEAD') {
     // Headers only: a HEAD response has no body to stream (and Node would never send the headers).
     reply.raw.writeHead(200, { 'x-request-id': String(request.id), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });

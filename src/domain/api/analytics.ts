@@ -16,9 +16,14 @@ const span = (q: { from: string; to: string }) => Date.parse(q.to) - Date.parse(
 
 export const analyticsQuery = z
   .strictObject({
-    from: instant,
-    to: instant,
-    group_by: z.enum(['day', 'hour', 'model', 'template', 'user']).default('day').describe('`user` groups by pseudonym'),
+    from: instant.describe('Start of the range (inclusive), an ISO 8601 instant; must be before `to`'),
+    to: instant.describe(
+      `End of the range (exclusive), an ISO 8601 instant: after \`from\`, at most ${MAX_ANALYTICS_DAYS} days later (${MAX_HOURLY_DAYS} with \`group_by=hour\`); otherwise 400`,
+    ),
+    group_by: z
+      .enum(['day', 'hour', 'model', 'template', 'user'])
+      .default('day')
+      .describe(`\`user\` groups by pseudonym; \`hour\` allows a range of at most ${MAX_HOURLY_DAYS} days`),
     app_id: appIdSchema.optional().describe('Required for the admin key; an app key reads only its own app'),
   })
   .refine((q) => span(q) > 0, { message: '`from` must be before `to`', path: ['to'] })
@@ -79,8 +84,11 @@ export const performanceView = envelope(
   }),
 );
 
+const jobFrom = instant.describe('Start of the range, an ISO 8601 instant; must be before `to`');
+const jobTo = instant.describe(`End of the range, an ISO 8601 instant: after \`from\`, at most ${MAX_BACKFILL_DAYS} days later; otherwise 400`);
+
 export const backfillBody = z
-  .strictObject({ from: instant, to: instant })
+  .strictObject({ from: jobFrom, to: jobTo })
   .refine((b) => Date.parse(b.from) < Date.parse(b.to), { message: '`from` must be before `to`', path: ['to'] })
   .refine((b) => Date.parse(b.to) - Date.parse(b.from) <= MAX_BACKFILL_DAYS * 86_400_000, {
     message: `at most ${MAX_BACKFILL_DAYS} days per request`,
@@ -89,8 +97,8 @@ export const backfillBody = z
 
 export const repriceBody = z
   .strictObject({
-    from: instant,
-    to: instant,
+    from: jobFrom,
+    to: jobTo,
     price_table_version: z.string().min(1).max(200).optional().describe('Refuse unless the workers price with this version'),
   })
   .refine((b) => Date.parse(b.from) < Date.parse(b.to), { message: '`from` must be before `to`', path: ['to'] })

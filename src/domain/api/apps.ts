@@ -20,7 +20,8 @@ export const patchAppBody = z
     paused: z.boolean().optional().describe('A paused app is refused new turns (503)'),
     identity_provider: identityProviderSchema.nullable().optional().describe('null removes it'),
   })
-  .refine((body) => Object.keys(body).length > 0, 'name at least one field to change');
+  .refine((body) => Object.keys(body).length > 0, 'name at least one field to change')
+  .describe('At least one field (an empty object is 400); fields left out are kept');
 
 export const appView = z.object({
   app_id: z.string(),

@@ -68,9 +68,43 @@ export const runView = z.object({
 
 export const cancelRunView = z.object({ run_id: z.string(), status: z.string() });
 
+const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+/** What is wrong with a webhook URL, or undefined: an absolute http(s) URL whose host is a DNS name
+ * or an IP address, with no user name or password and a port other than 0. */
+export function webhookUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute http or https URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http or https URL';
+  if (url.username !== '' || url.password !== '') return 'must not carry a user name or password (each delivery is signed with the secret)';
+  if (url.port === '0') return 'must not use port 0';
+  const host = url.hostname;
+  if (host.startsWith('[') || IPV4.test(host)) return undefined;
+  const name = host.replace(/\.$/, '');
+  if (name.length === 0 || name.length > 253 || !name.split('.').every((label) => HOST_LABEL.test(label))) {
+    return 'host must be a DNS name (labels of letters, digits and -) or an IP address';
+  }
+  return undefined;
+}
+
 export const webhookBody = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }).max(2000),
-  secret: z.string().min(16).max(200).describe('HMAC key; `whsec_<base64>` is decoded as Standard Webhooks does'),
+  url: storableText()
+    .max(2000)
+    .superRefine((value, ctx) => {
+      const problem = webhookUrlProblem(value);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .describe(
+      'The receiver: an absolute http(s) URL with a DNS name or IP address as host, no user:password. ' +
+        'A name must resolve when the webhook is set (else 400 `webhook_host_unresolved`). ' +
+        'Each delivery resolves it again and refuses a private, loopback or link-local address unless `allow_private_addresses`.',
+    ),
+  secret: storableText().min(16).max(200).describe('HMAC key; `whsec_<base64>` is decoded as Standard Webhooks does'),
   allow_private_addresses: z.boolean().default(false).describe('Allow loopback/private/link-local receivers (refused by default)'),
 });
 
