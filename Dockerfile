@@ -21,8 +21,8 @@
 # missing) without TESSERA_ADMIN_KEY, TESSERA_JWT_SECRET, TESSERA_KEY_PEPPER and (where analytics
 # runs) TESSERA_PSEUDONYM_KEY: replicas must share them, so no container may invent its own.
 
-# Keep in step with scripts/use-node.sh, .nvmrc and package.json's engines (the Node.js LTS).
-ARG NODE_IMAGE=node:24.22.3-bookworm-slim
+# Keep in step with scripts/use-node.sh and .nvmrc (the Node.js Active LTS; Debian 13 "trixie").
+ARG NODE_IMAGE=node:26.12.1-trixie-slim
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app

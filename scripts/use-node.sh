@@ -2,8 +2,9 @@
 # Where the machine's own `node` is older than the LTS major, the pinned build is unpacked from the
 # npm registry's `node-linux-<arch>` package into .tools/node-<version>/ (once; later runs reuse it)
 # and its bin/ goes first on PATH, so `npm`, `npx` and every child process run on it.
-# Keep NODE_LTS_VERSION in step with .nvmrc, package.json's engines and the Dockerfile's base image.
-NODE_LTS_VERSION=24.22.3
+# Keep NODE_LTS_VERSION (the Active LTS line: 26 since 2026-10-28) in step with .nvmrc and the
+# Dockerfile's base image; package.json's engines names the oldest supported LTS (24).
+NODE_LTS_VERSION=26.12.1
 NODE_LTS_MAJOR=${NODE_LTS_VERSION%%.*}
 
 tessera_node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }

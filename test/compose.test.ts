@@ -416,7 +416,7 @@ describe('Dockerfile', () => {
     expect(dockerfile.length).toBeGreaterThan(0);
   });
 
-  it('builds on a pinned bookworm-slim image of the Node.js LTS that the scripts, .nvmrc and engines name', () => {
+  it('builds on a pinned trixie-slim image of the Node.js LTS that the scripts and .nvmrc pin, which engines allows', () => {
     const stages = stageNames();
     const bases = baseImages().filter((image) => !stages.includes(image));
     expect(bases.length).toBeGreaterThan(0);
@@ -424,8 +424,12 @@ describe('Dockerfile', () => {
     expect(pinned).toBeDefined();
     expect(fs.readFileSync(path.join(REPO, '.nvmrc'), 'utf8').trim()).toBe(pinned);
     const engines = (JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
-    expect(engines).toBe(`>=${pinned!.split('.')[0]}`);
-    for (const image of bases) expect(image).toMatch(new RegExp(`^node:${pinned!.replaceAll('.', '\\.')}-bookworm-slim(@sha256:[0-9a-f]{64})?$`));
+    const oldest = Number(/^>=(\d+)$/.exec(engines)?.[1]);
+    const major = Number(pinned!.split('.')[0]);
+    // The pin is no older than the oldest line engines allows, and that is a maintained LTS (24+).
+    expect(oldest).toBeGreaterThanOrEqual(24);
+    expect(major).toBeGreaterThanOrEqual(oldest);
+    for (const image of bases) expect(image).toMatch(new RegExp(`^node:${pinned!.replaceAll('.', '\\.')}-trixie-slim(@sha256:[0-9a-f]{64})?$`));
   });
 
   it('installs production dependencies from the lock file, plus tsx, which the entry points need', () => {
