@@ -2,6 +2,7 @@
 import { eventIds, type BeginTurnArgs, type DiscardTurnArgs, type FinishTurnArgs } from '../../domain/chat';
 import { nanosToUsd } from '../../domain/pricing';
 import type { ChatMessageDoc } from '../../stores/documents';
+import { isDeterministicStoreError } from '../../stores/mongo-errors';
 import { turnKeys, type AuditEntry, type ChatActivityContext } from './context';
 import { notifyTurnEnded } from './turn-webhook';
 
@@ -62,20 +63,29 @@ export interface BegunTurn {
  * counts the stored messages, see `openSession`.) */
 export async function beginTurn(ctx: ChatActivityContext, args: BeginTurnArgs, options: { deferred?: boolean } = {}): Promise<BegunTurn> {
   const now = ctx.now();
-  const message = await ctx.storeMessage(
-    args.appId,
-    {
-      chat_id: args.chatId,
-      message_id: args.message.messageId,
-      seq: args.message.seq,
-      role: 'user',
-      content: args.message.content,
-      turn_id: args.turnId,
-      status: 'complete',
-      created_at: now,
-    },
-    options.deferred ? { window: false } : {},
-  );
+  const message = await ctx
+    .storeMessage(
+      args.appId,
+      {
+        chat_id: args.chatId,
+        message_id: args.message.messageId,
+        seq: args.message.seq,
+        role: 'user',
+        content: args.message.content,
+        turn_id: args.turnId,
+        status: 'complete',
+        created_at: now,
+      },
+      options.deferred ? { window: false } : {},
+    )
+    .catch(async (error: unknown) => {
+      // A message the store refuses for good is not kept, so it is no turn; but the run is under
+      // way and its end counts it out of `active_runs`: count it in (same dedup id, once).
+      if (isDeterministicStoreError(error)) {
+        await ctx.counters.increment(args.appId, { active_runs: 1 }, { dedupId: turnKeys.startedCount(args, args.turnId), at: now });
+      }
+      throw error;
+    });
   const audit: AuditEntry = {
     eventId: eventIds.audit('create', 'chat_message', args.appId, args.chatId, message.message_id),
     actor: args.actor,
