@@ -20,18 +20,21 @@ export type LogRecord = Record<string, unknown>;
 const HIDDEN = new Set([
   'level', 'time', 'msg', 'pid', 'hostname', 'service', 'component', 'name', 'v',
   'trace_id', 'span_id', 'taskToken', 'namespace', 'workflowRunId', 'runId', 'isLocal', 'sdkComponent', 'stack',
+  'taskQueue', 'activityId',
 ]);
-const MAX_FIELDS = 6;
+const MAX_FIELDS = 5;
 const MAX_VALUE = 40;
-const MAX_ERROR = 160;
-const MAX_LINE = 300;
+const MAX_MESSAGE = 100;
+const MAX_ERROR = 120;
+/** Message, fields and error together (the log file's name comes after). */
+const MAX_SUMMARY = 200;
 const WARN = 40;
 
 export function logLineFormatter(options: LogLineOptions): (record: LogRecord) => string {
   const pretty = prettyFactory({ colorize: options.colors, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: !options.verbose, hideObject: true });
   return (record) => {
     const level = typeof record.level === 'number' ? record.level : 30;
-    const summary = options.verbose ? verboseText(record) : clip(shortText(record, level, options.logFile), MAX_LINE);
+    const summary = options.verbose ? verboseText(record) : shortText(record, level, options.logFile);
     return `${pretty({ level, time: record.time ?? Date.now(), name: sourceOf(record), msg: summary })}\n`;
   };
 }
@@ -44,13 +47,14 @@ function sourceOf(record: LogRecord): string {
 }
 
 function shortText(record: LogRecord, level: number, logFile: string): string {
-  const parts = [firstLine(String(record.msg ?? ''))];
-  const fields = shortFields(record);
-  if (fields) parts.push(fields);
+  const message = clip(firstLine(String(record.msg ?? '')), MAX_MESSAGE);
   const error = errorOf(record);
-  if (error) parts.push(`— ${clip(`${errorType(error)}: ${firstLine(String(error.message ?? ''))}`, MAX_ERROR)}`);
-  if (level >= WARN) parts.push(`(full record: ${logFile})`);
-  return parts.join(' ');
+  const failure = error ? ` — ${clip(`${errorType(error)}: ${firstLine(String(error.message ?? ''))}`, MAX_ERROR)}` : '';
+  // The fields get what room the message and the error leave.
+  const room = MAX_SUMMARY - message.length - failure.length - 1;
+  const fields = room > 10 ? clip(shortFields(record), room) : '';
+  const text = `${message}${fields ? ` ${fields}` : ''}${failure}`;
+  return level >= WARN ? `${text} (full record: ${logFile})` : text;
 }
 
 function verboseText(record: LogRecord): string {

@@ -47,6 +47,9 @@ describe('the launcher output', () => {
       TESSERA_LOG_FORMAT: 'pretty',
       TESSERA_WORKER_PROCESSES: '1',
       TESSERA_OPS_FAST_LOOP: 'off',
+      // A model nothing answers at: a chat turn's LLM activity fails (a real activity failure).
+      OPENAI_BASE_URL: `http://127.0.0.1:${await freePort()}/v1`,
+      OPENAI_API_KEY: 'sk-nobody-answers',
     };
     for (const key of ['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'FERRETDB_PORT', 'REDIS_PORT', 'OFFLINE_MODEL_PORT']) env[key] = String(await freePort());
     launcher = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/dev/main.ts')], {
@@ -100,6 +103,30 @@ describe('the launcher output', () => {
     const others = filed.filter((record) => record.component !== 'workflow-bundler');
     expect(shown.length).toBeGreaterThanOrEqual(others.length);
     for (const record of others) expect(shown.some((line) => line.includes(record.msg))).toBe(true);
+  });
+
+  it("shows a chat's failing LLM activity as one warning line, the full record (task token, stack) in the file", async () => {
+    const api = /API: +(http:\/\/\S+)/.exec(stdout)![1]!;
+    const adminKey = /Admin key: +(\S+)/.exec(stdout)![1]!;
+    const post = async (route: string, key: string, body: object) => {
+      const response = await fetch(`${api}${route}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(response.status, await response.clone().text()).toBeLessThan(300);
+      return (await response.json()) as Record<string, string>;
+    };
+    const app = await post('/v1/apps', adminKey, { app_id: 'log-app', name: 'Logs', tier: 'pro' });
+    const session = await post('/v1/sessions', app.api_key!, { template: 'researcher', user_id: 'alice' });
+    await post(`/v1/chats/${session.chat_id}/messages?wait=false`, app.api_key!, { content: 'Hello' });
+
+    await waitFor('activity failure line', () => /WARN \(tessera-worker\[\d+\]\/temporal\): Activity failed/.test(stripVTControlCharacters(stdout)), 60_000);
+    const line = terminalLines().find((text) => / WARN .*Activity failed/.test(text))!;
+    expect(line.replace(logFile(), '.data/logs/tessera.log').length, line).toBeLessThan(300);
+    expect(line).toMatch(/ — ApplicationFailure: .+ \(full record: /);
+    expect(line).not.toContain('    at ');
+    await waitFor('activity failure record', () => records().some((record) => record.msg === 'Activity failed'));
+    const record = records().find((entry) => entry.msg === 'Activity failed')!;
+    expect(record).toMatchObject({ level: 40, service: 'tessera-worker', component: 'temporal', taskToken: expect.any(String), err: { type: 'ApplicationFailure' } });
+    expect(line).not.toContain(record.taskToken as string);
+    expect((record.err as { stack: string }).stack).toContain('    at ');
   });
 
   it('shows a worker process that dies as one error line, its full record in the file', async () => {
