@@ -169,7 +169,7 @@ describe('a write the store refuses for good', () => {
 
     const now = Date.now();
     const counters = await new AppCounters(kit.redis).read(OTHER_APP, { from: new Date(now - 3_600_000), to: new Date(now + 60_000) });
-    // The app counts the turns it kept (the failed one never stored its message) and every call made.
-    expect(counters).toMatchObject({ turns: session?.turn_count, llm_calls: usageEvents.length, input_tokens: session?.totals.input_tokens, output_tokens: session?.totals.output_tokens, cost_nanos: session?.totals.cost_nanos });
+    // The app counts every turn that ran, each failed one once in errors, and every call made.
+    expect(counters).toMatchObject({ turns: 3, errors: 1, llm_calls: usageEvents.length, input_tokens: session?.totals.input_tokens, output_tokens: session?.totals.output_tokens, cost_nanos: session?.totals.cost_nanos });
   });
 });

@@ -132,7 +132,8 @@ async function recordLlmUsage(ctx: ChatActivityContext, args: RecordLlmCallArgs,
         output_tokens: event.output_tokens,
         cost_nanos: event.cost_nanos,
         unpriced_calls: event.priced ? 0 : 1,
-        errors: event.status === 'error' ? 1 : 0,
+        // A failed call is in `llm_calls` (and its usage event says `error`); the app's `errors`
+        // count failed turns (finishTurn), so one failed turn is one error, never two.
       },
       { dedupId: eventId, at: event.ts },
     ),

@@ -79,10 +79,11 @@ export async function beginTurn(ctx: ChatActivityContext, args: BeginTurnArgs, o
       options.deferred ? { window: false } : {},
     )
     .catch(async (error: unknown) => {
-      // A message the store refuses for good is not kept, so it is no turn; but the run is under
-      // way and its end counts it out of `active_runs`: count it in (same dedup id, once).
+      // A message the store refuses for good is not kept (the session counts the turn as failed),
+      // but the turn did run: the app counts it in as any turn (same dedup id, once), so its end
+      // counts it out of `active_runs` and its failure in `errors` against a turn.
       if (isDeterministicStoreError(error)) {
-        await ctx.counters.increment(args.appId, { active_runs: 1 }, { dedupId: turnKeys.startedCount(args, args.turnId), at: now });
+        await ctx.counters.increment(args.appId, { turns: 1, active_runs: 1 }, { dedupId: turnKeys.startedCount(args, args.turnId), at: now });
       }
       throw error;
     });

@@ -56,7 +56,8 @@ it('a user message the store refuses fails beginTurn for good; the failed turn c
   expect(await kit.counters.activeRuns(APP)).toBe(0);
   expect(await kit.collections.messages.find({ chat_id: chatId })).toEqual([]);
   expect(await kit.chats.getSession(chatId)).toMatchObject({ turn_count: 0, failed_turns: 1, last_turn_number: 1 });
-  expect((await kit.counters.read(APP, range())).turns).toBe(0);
+  // The app counts the turn that ran and its failure: errors never exceed turns.
+  expect(await kit.counters.read(APP, range())).toMatchObject({ turns: 1, errors: 1 });
   const events = await kit.events.read({ appId: APP, chatId }, { count: 100 });
   expect(events.map((event) => event.type)).toEqual(['turn.failed']);
   expect(events[0]?.data).toMatchObject({ status: 'failed', code: STORE_INVALID_DATA_CODE });
