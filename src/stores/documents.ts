@@ -8,8 +8,9 @@ export interface ChatSessionDoc {
   user_id: string;
   template: string;
   status: 'active' | 'closed';
-  /** Turns whose messages are kept (completed, interrupted, cancelled); a failed turn is counted
-   * in `failed_turns` instead, a rolled-back one in neither. */
+  /** Turns that completed or were cut short by a cancel (their messages kept, `complete` or
+   * `interrupted`); a failed turn is counted in `failed_turns` instead (what it stored is marked
+   * `failed`), a rolled-back one (its messages deleted) in neither. */
   turn_count: number;
   /** Turns that failed (absent: none). */
   failed_turns?: number;
@@ -30,8 +31,10 @@ export interface ChatSessionDoc {
 export type MessageRole = 'user' | 'assistant' | 'tool';
 
 /** `interrupted`: its turn was cancelled but the message stays in the transcript;
- * `rolled_back`: its turn was dropped (such messages are normally deleted, never sent to a model). */
-export type MessageStatus = 'complete' | 'interrupted' | 'rolled_back';
+ * `rolled_back`: its turn was dropped (such messages are normally deleted, never sent to a model);
+ * `failed`: its turn failed (counted in the session's `failed_turns`); the message stays in the
+ * transcript, as the model saw it. */
+export type MessageStatus = 'complete' | 'interrupted' | 'rolled_back' | 'failed';
 
 export interface MessageUsage {
   input_tokens: number;

@@ -116,6 +116,8 @@ export async function finishTurn(ctx: ChatActivityContext, args: FinishTurnArgs)
   const now = ctx.now();
   const failed = args.status === 'failed';
   await Promise.all([
+    // What a failed turn stored stays in the transcript, marked as the failed turn's.
+    ...(failed ? [chats.setTurnStatus(args.chatId, args.turnId, 'failed')] : []),
     chats.recordFinishedTurn(args.chatId, {
       turnNumber: args.turnNumber,
       turnId: args.turnId,

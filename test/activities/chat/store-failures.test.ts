@@ -66,3 +66,25 @@ it('a user message the store refuses fails beginTurn for good; the failed turn c
   const reopened = await kit.run(kit.activities.openSession, { appId: APP, chatId, userId: 'u1', template: 'assistant', actor });
   expect(reopened).toMatchObject({ turnCount: 1, nextSeq: 2 });
 });
+
+it('marks what a failed turn stored as failed: the transcript tells the failed turn from the kept ones', async () => {
+  const chatId = 'c-llm-failed';
+  await kit.run(kit.activities.openSession, { appId: APP, chatId, userId: 'u1', template: 'assistant', actor });
+  await kit.run(kit.activities.beginTurn, {
+    appId: APP,
+    chatId,
+    userId: 'u1',
+    turnId: 't1',
+    turnNumber: 1,
+    message: { messageId: messageIds.user('t1'), seq: 1, content: 'the model will fail on this one' },
+    actor,
+  });
+  const ending = { appId: APP, chatId, userId: 'u1', turnId: 't1', turnNumber: 1, status: 'failed' as const, usage: ZERO, nextSeq: 2, errorCode: 'turn_failed', actor };
+  await kit.run(kit.activities.finishTurn, ending);
+  await kit.run(kit.activities.finishTurn, ending);
+  const messages = await kit.collections.messages.find({ chat_id: chatId });
+  expect(messages.map((m) => [m.turn_id, m.status])).toEqual([['t1', 'failed']]);
+  expect(await kit.chats.getSession(chatId)).toMatchObject({ turn_count: 0, failed_turns: 1 });
+  // The model still sees the message (as it did), so the next turn can pick the conversation up.
+  expect((await kit.chats.transcript(chatId, { last: 10, excludeStatuses: ['rolled_back'] })).map((m) => m.seq)).toEqual([1]);
+});
