@@ -83,7 +83,13 @@ export async function acquireStreamSlot(
   const { keys, scopes } = streamQuotaKeys(caller);
   const member = randomUUID();
   const max = scopes.map((scope) => (scope === 'app' ? limits.perApp : limits.perToken));
-  const full = Number(await redis.eval(ACQUIRE, keys.length, ...keys, member, limits.slotTtlMs, ...max));
+  let full: number;
+  try {
+    full = Number(await redis.eval(ACQUIRE, keys.length, ...keys, member, limits.slotTtlMs, ...max));
+  } catch {
+    // Redis carries every live stream: without it no stream can be served.
+    throw new HttpError(503, 'streams_unavailable', 'live streams are unavailable; retry shortly', undefined, { 'retry-after': String(STREAM_RETRY_AFTER_SECONDS) });
+  }
   if (full !== 0) {
     const scope = scopes[full - 1];
     throw new HttpError(
