@@ -10,7 +10,7 @@ import { packIds, type PackStepInput, type PackStepResult } from '../domain/pack
 import { bookkeeping } from './chat/activities';
 import { runTurn } from './chat/run-turn';
 import { packBookkeeping } from './packs/activities';
-import { STORE_INVALID_DATA } from '../domain/store-failure';
+import { STORE_INVALID_DATA, STORE_INVALID_DATA_CODE } from '../domain/store-failure';
 import { innermostMessage } from './packs/errors';
 
 export const PACK_STEP_FAILED = 'pack_step_failed';
@@ -44,7 +44,14 @@ export async function packStep(input: PackStepInput): Promise<PackStepResult> {
     const message = innermostMessage(error, 'the step failed');
     // What the turn spent was spent: its usage events stay, and its end is recorded.
     await CancellationScope.nonCancellable(() =>
-      bookkeeping.finishTurn({ ...turn, status: cancelled ? 'cancelled' : 'failed', usage: spent, nextSeq: seq, error: message }),
+      bookkeeping.finishTurn({
+        ...turn,
+        status: cancelled ? 'cancelled' : 'failed',
+        usage: spent,
+        nextSeq: seq,
+        error: message,
+        ...(cancelled ? {} : { errorCode: failureCode(error) }),
+      }),
     );
     if (cancelled) throw error;
     // A call the budget refused is refused again on a retry, and so is data the store refused for
@@ -52,4 +59,11 @@ export async function packStep(input: PackStepInput): Promise<PackStepResult> {
     const nonRetryable = causedBy(error, BUDGET_EXHAUSTED) || causedBy(error, STORE_INVALID_DATA);
     throw ApplicationFailure.create({ type: PACK_STEP_FAILED, message, details: [spent], cause: error as Error, nonRetryable });
   }
+}
+
+/** The code of a failed step's `turn.failed` event. */
+function failureCode(error: unknown): string {
+  if (causedBy(error, STORE_INVALID_DATA)) return STORE_INVALID_DATA_CODE;
+  if (causedBy(error, BUDGET_EXHAUSTED)) return BUDGET_EXHAUSTED;
+  return 'turn_failed';
 }
