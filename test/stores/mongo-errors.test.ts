@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import { toStoreFailure } from '../../src/activities/store-failures';
-import { STORE_INVALID_DATA } from '../../src/domain/store-failure';
+import { failedCallUsage, STORE_INVALID_DATA } from '../../src/domain/store-failure';
 import { isDeterministicStoreError } from '../../src/stores/mongo-errors';
 import { services, uniqueName } from '../support/services';
 
@@ -44,6 +44,15 @@ describe('isDeterministicStoreError on real store errors', () => {
     const failure = toStoreFailure(error);
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: STORE_INVALID_DATA, nonRetryable: true });
+  });
+
+  it('carries what the LLM call spent when the store refused its answer, through the cause chain', async () => {
+    const error = await thrown(() => scratch.insertOne({ text: '\u0000' }));
+    const spent = { model: 'gpt-4.1-mini', usage: { input_tokens: 12, cached_input_tokens: 0, output_tokens: 7 }, latencyMs: 30, ttftMs: 5 };
+    const failure = toStoreFailure(error, [spent]);
+    expect(failedCallUsage(failure)).toEqual(spent);
+    expect(failedCallUsage(new Error('activity failed', { cause: failure as Error }))).toEqual(spent);
+    expect(failedCallUsage(toStoreFailure(error))).toBeUndefined();
   });
 
   it('a NUL in an update and in a bulk insert will fail again', async () => {
