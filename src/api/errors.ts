@@ -113,12 +113,18 @@ export class RouteTable {
     for (const one of [method].flat()) entry.methods.add(one.toUpperCase());
   }
 
-  /** The methods some route answers on this concrete path, sorted; none for an unknown path. */
+  /** The methods some route answers on this concrete path, sorted; none for an unknown path. A
+   * catch-all route (`*`, such as a CORS preflight's `OPTIONS *`) adds its methods to a known path
+   * but makes no path known. */
   methodsFor(path: string): string[] {
     const methods = new Set<string>();
-    for (const { pattern, methods: answered } of this.paths.values()) {
-      if (pattern.test(path)) for (const method of answered) methods.add(method);
+    const everywhere = new Set<string>();
+    for (const [url, { pattern, methods: answered }] of this.paths) {
+      if (!pattern.test(path)) continue;
+      for (const method of answered) (url === '*' || url === '/*' ? everywhere : methods).add(method);
     }
+    if (methods.size === 0) return [];
+    for (const method of everywhere) methods.add(method);
     return [...methods].sort();
   }
 }

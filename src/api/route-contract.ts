@@ -4,7 +4,8 @@
  *
  * - **Authentication first.** A route either authenticates in `onRequest` with `guard()` (which
  *   Fastify runs before it reads or validates the body and query), or says it is open
- *   (`config: { open: true }`). Registering a route that does neither fails at start-up.
+ *   (`config: { open: true }`; a CORS preflight, `OPTIONS` only, is open by nature). Registering a
+ *   route that does neither fails at start-up.
  * - **Security in the document.** A guarded route is documented with the credentials it admits
  *   (`bearer` with the caller kinds as roles, plus the `access_token` query credential where a
  *   browser stream takes it); an open route with `security: []`.
@@ -39,7 +40,9 @@ export function installRouteContract(app: FastifyInstance, options: RouteContrac
   app.addHook('onRoute', (route) => {
     const methods = [route.method].flat().map((method) => method.toUpperCase());
     const spec = guardOf(route.onRequest);
-    const open = route.config?.open === true || openPrefixes.some((prefix) => route.url === prefix || route.url.startsWith(`${prefix}/`));
+    // A CORS preflight (`OPTIONS`) carries no credential by design: it is open.
+    const preflight = methods.every((method) => method === 'OPTIONS');
+    const open = route.config?.open === true || preflight || openPrefixes.some((prefix) => route.url === prefix || route.url.startsWith(`${prefix}/`));
     if (!spec && !open) {
       throw new Error(`route ${methods.join(',')} ${route.url} has no authentication: give it onRequest: guard(...), or config: { open: true }`);
     }
