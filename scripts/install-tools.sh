@@ -15,6 +15,10 @@ flock 9
 TEMPORAL_CLI_VERSION=v1.5.1
 TEST_SERVER_VERSION=1.38.0  # keep in step with tools/test-server/pom.xml
 FERRETDB_VERSION=v1.24.2    # keep in step with tools/ferretdb/go.mod
+SCHEMATHESIS_VERSION=4.32.5 # the OpenAPI-driven API fuzzer (npm test's reduced pass, npm run fuzz)
+# Hypothesis before 6.139: later ones describe filter lambdas with ast.parse, which Python 3.11
+# (the machines' python3) can fail inside deep recursion ("AST constructor recursion depth mismatch").
+HYPOTHESIS_VERSION=6.138.0
 
 say() { printf 'tessera-setup: %s\n' "$*" >&2; }
 need() {
@@ -105,4 +109,27 @@ if ! command -v redis-server >/dev/null 2>&1 && [ ! -x "$TOOLS/bin/redis-server"
     say "missing prerequisite 'redis-server': install it (Debian: sudo apt-get install -y redis-server) or set REDIS_URL"
     exit 1
   fi
+fi
+
+# Chromium from Debian: the real browser the browser-path tests drive through playwright-core
+# (which downloads no browser of its own).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing chromium from Debian (for the browser tests)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    say "chromium is not installed (Debian: sudo apt-get install -y chromium): the browser tests will be skipped"
+  fi
+fi
+
+# Schemathesis, from the Python package registry, into its own virtualenv.
+VENV="$TOOLS/venv"
+if ! stamp_ok "$VENV/bin/schemathesis" "$SCHEMATHESIS_VERSION-$HYPOTHESIS_VERSION"; then
+  need python3 "install Python >= 3.10 (Debian: apt-get install -y python3 python3-venv) for the API fuzzer"
+  say "installing Schemathesis $SCHEMATHESIS_VERSION into $VENV"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" "hypothesis==$HYPOTHESIS_VERSION"
+  echo "$SCHEMATHESIS_VERSION-$HYPOTHESIS_VERSION" > "$VENV/bin/schemathesis.version"
 fi

@@ -1,0 +1,129 @@
+/**
+ * Schemathesis, the property-based API fuzzer, driven by Tessera's own OpenAPI document against a
+ * real API (real Temporal, FerretDB, Redis, chDB and the offline model): every described operation,
+ * with the admin key, an app key and no credential, positive and negative data. It must find
+ * 0 responses ≥ 500 and 0 responses outside the document (status, content type, headers, body
+ * schema), and the API must still serve a normal chat afterwards.
+ *
+ * `npm test` runs a reduced pass; `npm run fuzz` the full one (≥ 5,000 requests over every route),
+ * printing the counts. Generation is deterministic, so a failure replays
+ * (`st replay <id>` as the report says); each run's full report is kept under .data/schemathesis/.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pseudonymizer } from '../../src/activities/analytics/pseudonym';
+import type { ClickHouseStore } from '../../src/stores/clickhouse';
+import { openTestClickHouse } from '../analytics/support';
+import { startApiStack, type ApiStack } from '../support/api-stack';
+import { services, uniqueName } from '../support/services';
+
+const ROOT = path.resolve(__dirname, '../..');
+const SCHEMATHESIS = path.join(ROOT, '.tools/venv/bin/schemathesis');
+// What this suite asserts: no server error, and nothing the document does not describe.
+const CHECKS = [
+  'not_a_server_error',
+  'status_code_conformance',
+  'content_type_conformance',
+  'response_headers_conformance',
+  'response_schema_conformance',
+];
+// `npm run fuzz` (TESSERA_FUZZ=full): every phase (examples, coverage of each schema constraint,
+// random fuzzing, stateful sequences) with 50 examples per operation; `npm test`: fuzzing and
+// stateful sequences with 5.
+const FULL = process.env.TESSERA_FUZZ === 'full';
+const EXAMPLES = FULL ? 50 : 5;
+const PHASES = FULL ? 'examples,coverage,fuzzing,stateful' : 'fuzzing,stateful';
+
+let stack: ApiStack;
+let clickhouse: ClickHouseStore;
+let appKey: string;
+let reportDir: string;
+
+beforeAll(async () => {
+  stack = await startApiStack({ label: 'schemathesis' });
+  clickhouse = await openTestClickHouse('schemathesis');
+  stack.runtime.analytics = { clickhouse, pseudonymize: pseudonymizer('schemathesis-pseudonym-key-0123'), gridGramsPerKwh: 400, taskQueue: uniqueName('st-analytics') };
+  appKey = await stack.createApp('st-app', { tier: 'enterprise' });
+  reportDir = fs.mkdtempSync(path.join(services().runDir, 'schemathesis-'));
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.close();
+  await clickhouse?.close();
+});
+
+interface Run {
+  code: number | null;
+  output: string;
+  cases: number;
+}
+
+/** One Schemathesis run as a credential; `cases` is its own count of generated test cases. */
+function schemathesis(label: string, authorization: string | undefined): Promise<Run> {
+  const args = [
+    'run',
+    `${stack.url}/v1/openapi.json`,
+    '--url',
+    stack.url,
+    '--checks',
+    CHECKS.join(','),
+    '--phases',
+    PHASES,
+    '--max-examples',
+    String(EXAMPLES),
+    '--generation-deterministic',
+    '--no-shrink',
+    '--workers',
+    '2',
+    '--request-timeout',
+    '30',
+    '--continue-on-failure',
+    ...(authorization ? ['-H', `Authorization: ${authorization}`] : []),
+  ];
+  const child = spawn(SCHEMATHESIS, args, { cwd: reportDir, env: { PATH: process.env.PATH ?? '', HOME: reportDir, NO_COLOR: '1' } });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => {
+    child.once('close', (code) => {
+      const cases = Number(/Test cases:\s+(\d+) generated/.exec(output)?.[1] ?? 0);
+      resolve({ code, output, cases });
+    });
+  });
+}
+
+const totals = { cases: 0, failed: 0 };
+
+describe.skipIf(!fs.existsSync(SCHEMATHESIS))('Schemathesis against the OpenAPI document', () => {
+  afterAll(() => {
+    console.log(`schemathesis: ${totals.cases} test cases over 3 credentials, ${totals.failed} failing run(s)`);
+  });
+
+  for (const [label, credential] of [
+    ['admin key', () => `Bearer ${stack.adminKey}`],
+    ['app key', () => `Bearer ${appKey}`],
+    ['no credential', () => undefined],
+  ] as const) {
+    it(`finds no server error and no undocumented response (${label})`, async () => {
+      const run = await schemathesis(label.replace(/ /g, '-'), credential());
+      // The whole report stays under .data/ for reading after the run.
+      const saved = path.join(ROOT, '.data', 'schemathesis', `${label.replace(/ /g, '-')}.txt`);
+      fs.mkdirSync(path.dirname(saved), { recursive: true });
+      fs.writeFileSync(saved, run.output);
+      console.log(`schemathesis (${label}): ${run.cases} test cases, exit ${run.code} (report: ${path.relative(ROOT, saved)})`);
+      totals.cases += run.cases;
+      if (run.code !== 0) totals.failed += 1;
+      expect(run.cases).toBeGreaterThan(0);
+      expect(run.code).toBe(0);
+    }, 1_800_000);
+  }
+
+  it('still serves a normal chat afterwards', async () => {
+    const session = await stack.call('POST', '/v1/sessions', { key: appKey, body: { template: 'assistant', user_id: 'st-user', chat_id: 'st-after' } });
+    expect(session.status).toBe(200);
+    const sent = await stack.call('POST', '/v1/chats/st-after/messages', { key: appKey, body: { content: 'hello after the fuzz', message_id: 'st-after-1' } });
+    expect(sent.status).toBeLessThan(300);
+  });
+});
