@@ -13,6 +13,14 @@ import { DOCUMENT_FILE, exportDocument, generateSchema, SCHEMA_FILE, SDK_DIR } f
 
 const REGENERATE = 'the API changed: run `npm run sdk:generate` and commit sdk/openapi.json and sdk/src/schema.ts';
 
+/** The first line where two texts differ, to point at the change. */
+function firstDifference(was: string, now: string): string {
+  const [a, b] = [was.split('\n'), now.split('\n')];
+  const line = a.findIndex((text, index) => text !== b[index]);
+  const at = line === -1 ? a.length : line;
+  return `line ${at + 1}: was ${JSON.stringify(a[at]?.trim() ?? '(end)')}, now ${JSON.stringify(b[at]?.trim() ?? '(end)')}`;
+}
+
 function operationsOf(documentJson: string): string[] {
   const document = JSON.parse(documentJson) as { paths: Record<string, Record<string, unknown>> };
   return Object.entries(document.paths).flatMap(([route, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${route}`));
@@ -26,11 +34,12 @@ describe('generated SDK types', () => {
       const [was, now] = [operationsOf(committed), operationsOf(current)];
       const added = now.filter((op) => !was.includes(op));
       const removed = was.filter((op) => !now.includes(op));
-      expect.fail(`${REGENERATE} (operations added: ${added.join(', ') || 'none'}; removed: ${removed.join(', ') || 'none'}; otherwise schemas or statuses changed)`);
+      expect.fail(`${REGENERATE} (operations added: ${added.join(', ') || 'none'}; removed: ${removed.join(', ') || 'none'}; first change at ${firstDifference(committed, current)})`);
     }
     expect(current.endsWith('}\n')).toBe(true);
     const schema = await generateSchema(current);
-    expect(fs.readFileSync(SCHEMA_FILE, 'utf8') === schema, REGENERATE).toBe(true);
+    const committedSchema = fs.readFileSync(SCHEMA_FILE, 'utf8');
+    if (committedSchema !== schema) expect.fail(`${REGENERATE} (sdk/src/schema.ts, first change at ${firstDifference(committedSchema, schema)})`);
   });
 
   it('covers the routes the clients call', () => {
