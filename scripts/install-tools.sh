@@ -16,9 +16,7 @@ TEMPORAL_CLI_VERSION=v1.5.1
 TEST_SERVER_VERSION=1.38.0  # keep in step with tools/test-server/pom.xml
 FERRETDB_VERSION=v1.24.2    # keep in step with tools/ferretdb/go.mod
 SCHEMATHESIS_VERSION=4.32.5 # the OpenAPI-driven API fuzzer (npm test's reduced pass, npm run fuzz)
-# Hypothesis before 6.139: later ones describe filter lambdas with ast.parse, which Python 3.11
-# (the machines' python3) can fail inside deep recursion ("AST constructor recursion depth mismatch").
-HYPOTHESIS_VERSION=6.138.0
+HYPOTHESIS_VERSION=6.170.27 # Schemathesis' property-based engine, pinned with it
 
 say() { printf 'tessera-setup: %s\n' "$*" >&2; }
 need() {
@@ -123,13 +121,26 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-# Schemathesis, from the Python package registry, into its own virtualenv.
+# Schemathesis, from the Python package registry, into its own virtualenv. The newest Python 3.12+
+# found is preferred: Hypothesis describes strategies with ast.parse, which Python 3.11 can fail
+# deep in a recursion ("AST constructor recursion depth mismatch", a CPython bug fixed in 3.12).
+pick_python() {
+  local pyenv_root candidate
+  pyenv_root=$(pyenv root 2>/dev/null || true)
+  for candidate in python3.14 python3.13 python3.12 $( [ -n "$pyenv_root" ] && ls -d "$pyenv_root"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) python3; do
+    if "$candidate" -c 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 10) else 1)' >/dev/null 2>&1; then
+      command -v "$candidate"
+      return
+    fi
+  done
+}
 VENV="$TOOLS/venv"
 if ! stamp_ok "$VENV/bin/schemathesis" "$SCHEMATHESIS_VERSION-$HYPOTHESIS_VERSION"; then
-  need python3 "install Python >= 3.10 (Debian: apt-get install -y python3 python3-venv) for the API fuzzer"
-  say "installing Schemathesis $SCHEMATHESIS_VERSION into $VENV"
+  PYTHON=$(pick_python)
+  [ -n "$PYTHON" ] || { say "missing prerequisite Python >= 3.10 (Debian: apt-get install -y python3 python3-venv) for the API fuzzer"; exit 1; }
+  say "installing Schemathesis $SCHEMATHESIS_VERSION into $VENV ($("$PYTHON" --version))"
   rm -rf "$VENV"
-  python3 -m venv "$VENV"
+  "$PYTHON" -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" "hypothesis==$HYPOTHESIS_VERSION"
   echo "$SCHEMATHESIS_VERSION-$HYPOTHESIS_VERSION" > "$VENV/bin/schemathesis.version"
 fi

@@ -12,6 +12,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger } from 'pino';
 import { traceRequests } from '../telemetry/http-tracing';
 import { logRequestOutcomes } from '../telemetry/request-log';
+import { describeEventStreamResponses } from './openapi-document';
 import { answerClientError, answerFrameworkError, HttpError, installErrorHandler } from './errors';
 import type { DependencyProbe } from './health';
 import { DEFAULT_API_LIMITS, type ApiLimits } from './limits';
@@ -111,6 +112,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       // Each operation states its own security (route-contract.ts); none is assumed.
     },
     transform: jsonSchemaTransform,
+    transformObject: (document) => describeEventStreamResponses('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
   await app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX });
   await app.register(fastifyWebsocket, { options: { maxPayload: limits.wsMaxMessageBytes } });

@@ -18,6 +18,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   message_conflict: 409,
   // An LLM call the app's budget could not cover mid-turn: as admission refuses a spent budget.
   budget_exhausted: 402,
+  // The store refused what the turn had to keep (invalid text, a document too large): retrying the
+  // same message fails the same way, so it is the request's content, not the service.
+  store_invalid_data: 422,
 };
 
 /** A `ChatTurnError` as an `HttpError`; Temporal being unreachable as 503; anything else as is. */

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { createApiRuntime } from '../api/build-runtime';
 import { buildApi } from '../api/server';
+import { apiLimitsFromConfig } from '../api/limits';
 import { dependencyProbes } from '../api/dependency-probes';
 import { openClickHouse } from '../stores/clickhouse';
 import { migrateClickHouse } from '../stores/clickhouse-migrate';
@@ -270,7 +271,7 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
     traceRequests: tracing.enabled,
     logLevel: config.LOG_LEVEL,
     logger: log,
-    bodyLimit: config.TESSERA_BODY_LIMIT_BYTES,
+    limits: apiLimitsFromConfig(config),
     ...(config.TESSERA_WORKER_METRICS_PORT ? { workerMetricsUrl: `http://127.0.0.1:${config.TESSERA_WORKER_METRICS_PORT}/metrics` } : {}),
     probes: dependencyProbes({
       temporal: connection,

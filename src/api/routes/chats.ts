@@ -47,7 +47,7 @@ export function chatRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
       params: chatParams,
       querystring: messageQuery,
       body: messageBody,
-      response: { 200: turnView, 202: acceptedTurnView, ...errorResponses(400, 401, 402, 403, 404, 409, 413, 429, 502, 503) },
+      response: { 200: turnView, 202: acceptedTurnView, ...errorResponses(400, 401, 402, 403, 404, 409, 413, 422, 429, 502, 503) },
     },
   }, async (request, reply) => {
     const chat = await accessChat(runtime, request, request.params.chat_id);
