@@ -5,8 +5,14 @@
  * mid-reply by a TCP proxy comes back by itself with every delta once and in order (SSE and
  * WebSocket); a model call the offline model drops half-way (`x-offline-fail: midstream;times=1`)
  * restarts the turn and the partial deltas go; the app's real concurrency limit answers 429 and the
- * client waits `Retry-After` and gets through; refusals are `TesseraError`s with their code.
+ * client waits `Retry-After` and gets through; refusals are `TesseraError`s with their code. And
+ * `npm run chat` does all of it over HTTP with the SDK.
  */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -266,5 +272,56 @@ describe('limits and errors', () => {
 
     const invalid = await server.chats.send(mine.chat_id, '').catch((error: unknown) => error);
     expect(invalid).toMatchObject({ status: 400 });
+  });
+});
+
+describe('npm run chat (src/cli/chat.ts) over the SDK', () => {
+  const run = async (args: string[], env: Record<string, string> = {}) => {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/chat.ts', '--url', stack.url, ...args], {
+        cwd: path.resolve(__dirname, '../..'),
+        env: { ...process.env, ...env },
+        timeout: 60_000,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code: number; stdout: string; stderr: string };
+      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
+  };
+
+  it('streams the reply with its tool call, then the tokens and cost', async () => {
+    const out = await run(['--key', appKey, '--template', 'researcher', '--chat', 'cli-1', 'calculate (2+3)*7']);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('[tool calculator]');
+    expect(out.stdout).toMatch(/— \d+ input tokens \(\d+ cached\), \d+ output tokens, (cost \$[\d.]+|unpriced model)\n— chat cli-1, turn m_[0-9a-f]{32}\n$/);
+    const transcript = await server.chats.messages('cli-1');
+    const reply = transcript.messages.at(-1)?.content ?? '';
+    expect(reply.length).toBeGreaterThan(0);
+    expect(out.stdout).toContain(reply);
+  });
+
+  it('--app makes the app with the admin key once and keeps its key; a bad key is a 401', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-cli-'));
+    try {
+      const env = { TESSERA_DATA_DIR: dataDir, TESSERA_ADMIN_KEY: stack.adminKey };
+      const first = await run(['--app', 'cli-made', '--chat', 'c1', 'Hello, who are you?'], env);
+      expect(first.code).toBe(0);
+      expect(first.stderr).toMatch(/^created app 'cli-made'/);
+      expect(first.stdout).toMatch(/^Offline reply to: Hello, who are you\?/);
+      expect(first.stdout).toContain('workflow chat:cli-made:c1 (Web UI: TesseraAppId="cli-made")');
+      const second = await run(['--app', 'cli-made', '--chat', 'c1', 'And again'], env);
+      expect(second.code).toBe(0);
+      expect(second.stderr).toBe('');
+      const kept = fs.readFileSync(path.join(dataDir, 'secrets', 'cli-apps', 'cli-made'), 'utf8').trim();
+      const made = createServerClient({ baseUrl: stack.url, appKey: kept });
+      expect((await made.chats.get('c1')).turn_count).toBe(2);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+    const refused = await run(['--key', 'tsk_wrong', 'Hello']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^chat failed: 401 unauthorized: /);
   });
 });
