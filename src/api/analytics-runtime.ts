@@ -10,6 +10,8 @@ export interface AnalyticsRuntime {
   gridGramsPerKwh: number;
   /** Task queue of the analytics workflows (tests use their own). */
   taskQueue?: string;
+  /** How long `wait=true` waits for an ETL job before answering 202 (default WAIT_FOR_JOB_MS). */
+  jobWaitMs?: number;
 }
 
 /** Takes any runtime with an optional `analytics` (the `ApiRuntime`), without importing it: runtime.ts imports this module. */

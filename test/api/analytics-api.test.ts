@@ -85,6 +85,20 @@ describe('analytics', () => {
     expect(((await started.json()) as { workflow_id: string }).workflow_id).toMatch(/^etl-backfill:/);
   }, 120_000);
 
+  it('waits a bounded time: a job no worker picks up answers 202 with its id, not a hung request', async () => {
+    const analytics = stack.runtime.analytics!;
+    stack.runtime.analytics = { ...analytics, taskQueue: uniqueName('nobody-polls'), jobWaitMs: 300 };
+    try {
+      const response = await stack.call('POST', '/v1/ops/reprice?wait=true', { key: stack.adminKey, body: { from: '2026-04-03T00:00:00Z', to: '2026-04-03T01:00:00Z' } });
+      expect(response.status).toBe(202);
+      const body = (await response.json()) as { workflow_id: string; status: string };
+      expect(body.status).toBe('started');
+      await stack.env.client.workflow.getHandle(body.workflow_id).terminate('test: no worker polls this queue');
+    } finally {
+      stack.runtime.analytics = analytics;
+    }
+  });
+
   it('reads cost exactly across the rollup/raw seam', async () => {
     const { status, body } = await get(`/v1/analytics/cost?${range}&group_by=day`);
     expect(status).toBe(200);

@@ -16,6 +16,9 @@ import type { ApiRuntime } from '../runtime';
 const tags = ['ops'];
 /** Hours collected side by side by one backfill. */
 export const BACKFILL_CONCURRENCY = 3;
+/** `wait=true` waits this long for the job, then answers 202 with its id (a long range, or no
+ * analytics worker polling, must not hold the caller's request open without end). */
+export const WAIT_FOR_JOB_MS = 20_000;
 
 export function analyticsOpsRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   const app = scope.withTypeProvider<ZodTypeProvider>();
@@ -69,10 +72,16 @@ async function answer(runtime: ApiRuntime, reply: { status(code: number): unknow
     reply.status(202);
     return { workflow_id: workflowId, status: 'started' as const };
   }
+  const waited = AbortSignal.timeout(requireAnalytics(runtime).jobWaitMs ?? WAIT_FOR_JOB_MS);
   try {
-    const result = await runtime.temporal.workflow.getHandle<typeof etlBackfill>(workflowId).result();
+    const handle = runtime.temporal.workflow.getHandle<typeof etlBackfill>(workflowId);
+    const result = await runtime.temporal.connection.withAbortSignal(waited, () => handle.result());
     return { workflow_id: workflowId, status: 'completed' as const, result };
   } catch (error) {
+    if (waited.aborted && !(error instanceof WorkflowFailedError)) {
+      reply.status(202);
+      return { workflow_id: workflowId, status: 'started' as const };
+    }
     if (!(error instanceof WorkflowFailedError)) throw error;
     // The root cause (e.g. `price_table_mismatch`) is what the caller can act on.
     let cause: unknown = error.cause;

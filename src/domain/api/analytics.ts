@@ -107,7 +107,12 @@ export const repriceBody = z
     path: ['to'],
   });
 
-export const waitQuery = z.strictObject({ wait: z.enum(['true', 'false']).default('false') });
+export const waitQuery = z.strictObject({
+  wait: z
+    .enum(['true', 'false'])
+    .default('false')
+    .describe('`true`: wait up to 20 s for the job (200 with its result); still running then → 202 with its workflow id, as without waiting'),
+});
 
 export const etlJobView = z.object({
   workflow_id: z.string(),
