@@ -105,6 +105,8 @@ export async function* eventStream<E extends { id: string | null }>(target: Stre
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let lastEventId = options.lastEventId;
   let failures = 0;
+  // A refreshable credential refused (an expired runtime token) is asked for again, once per refusal.
+  let refreshed = false;
   try {
     for (;;) {
       let reason: unknown;
@@ -115,6 +117,7 @@ export async function* eventStream<E extends { id: string | null }>(target: Stre
           : sseFrames(target, path, lastEventId, stop.signal);
         for await (const frame of frames) {
           failures = 0;
+          refreshed = false;
           // The server ends the stream after this notice (a failure, an expired token): reconnect.
           if (frame.type === 'stream.error') continue;
           if (frame.id !== null) lastEventId = frame.id;
@@ -123,7 +126,9 @@ export async function* eventStream<E extends { id: string | null }>(target: Stre
         reason = new Error('the server ended the stream');
       } catch (error) {
         if (stop.signal.aborted) return;
-        if (error instanceof TesseraError && !RECONNECTABLE.has(error.status)) throw error;
+        const refresh = error instanceof TesseraError && error.status === 401 && typeof target.credential === 'function' && !refreshed;
+        if (refresh) refreshed = true;
+        else if (error instanceof TesseraError && !RECONNECTABLE.has(error.status)) throw error;
         reason = error;
         retryAfter = error instanceof TesseraError ? error.retryAfter : undefined;
       }

@@ -273,6 +273,28 @@ describe('limits and errors', () => {
     const invalid = await server.chats.send(mine.chat_id, '').catch((error: unknown) => error);
     expect(invalid).toMatchObject({ status: 400 });
   });
+
+  it('a runtime token given as a function is asked for again after a 401, for requests and streams', async () => {
+    const session = await server.sessions.create({ template: 'assistant', user_id: 'judy' });
+    await server.chats.send(session.chat_id, 'Something to stream');
+    // The first token handed out is refused (as an expired one would be), the next one is good.
+    let asked = 0;
+    const refreshing = () => (asked++ % 2 === 0 ? 'eyJhbGciOiJIUzI1NiJ9.e30.not-a-signature' : session.runtime_token);
+    const page = createBrowserClient({ session, runtimeToken: refreshing });
+    expect((await page.chat()).chat_id).toBe(session.chat_id);
+    expect(asked).toBe(2);
+    const stop = new AbortController();
+    const types: string[] = [];
+    for await (const event of page.events({ signal: stop.signal })) {
+      types.push(event.type);
+      if (event.type === 'turn.completed') stop.abort();
+    }
+    expect(asked).toBe(4);
+    expect(types[0]).toBe('turn.started');
+    // A token that stays refused ends the stream with the 401.
+    const never = createBrowserClient({ session, runtimeToken: () => 'eyJhbGciOiJIUzI1NiJ9.e30.not-a-signature' });
+    await expect(never.events().next()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+  });
 });
 
 describe('npm run chat (src/cli/chat.ts) over the SDK', () => {
