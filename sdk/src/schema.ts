@@ -2628,6 +2628,378 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An app's audit log, newest first, filtered, in stable cursor pages */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Required for the admin key (any app, or `_system` for refusals of admin calls); an app key reads only its own app */
+                    app_id?: string | "_system";
+                    /** @description Only entries at or after this ISO 8601 instant (inclusive); must be before `to` */
+                    from?: string;
+                    /** @description Only entries before this ISO 8601 instant (exclusive): after `from`, otherwise 400 */
+                    to?: string;
+                    /** @description Only entries of this actor (`actor.actor_id`) */
+                    actor?: string;
+                    /** @description Only entries of this action */
+                    action?: "create" | "read" | "update" | "delete" | "llm_interaction";
+                    /** @description Only entries about this kind of resource (`resource.type`: app, chat, chat_message, incident, ...) */
+                    resource_type?: string;
+                    /** @description Only entries about this resource (`resource.id`) */
+                    resource_id?: string;
+                    /** @description Only entries with this outcome */
+                    outcome?: "success" | "failure";
+                    /** @description Entries per page (at most 500) */
+                    limit?: number;
+                    /** @description Opaque: the previous page `next_cursor`, with the same filters. Pages are stable: an entry appended meanwhile never shifts or repeats one */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            app_id: string;
+                            /** @description Newest first (by ts, then seq) */
+                            entries: {
+                                /** @description create, read, update, delete, llm_interaction */
+                                action: string;
+                                actor: {
+                                    actor_id: string;
+                                    app_id: string;
+                                    email?: string;
+                                    request_id?: string;
+                                    roles: string[];
+                                    tenant?: string;
+                                    /** @description admin_key, app_key, runtime_token, identity_provider or system */
+                                    via?: string;
+                                };
+                                app_id: string;
+                                /** @description Strings, numbers, booleans or null */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                event_id: string;
+                                /** @description sha256 of prev_hash, a newline and the canonical JSON of the entry and its seq */
+                                hash: string;
+                                /** @description success or failure */
+                                outcome: string;
+                                /** @description The previous entry's hash (64 zeros before the first) */
+                                prev_hash: string;
+                                resource: {
+                                    id: string;
+                                    type: string;
+                                };
+                                /** @description Position in the app's hash chain, from 1 */
+                                seq: number;
+                                /** @description ISO 8601 instant, as hashed */
+                                ts: string;
+                            }[];
+                            /** @description Pass as `cursor` for the next (older) page; null on the last page */
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Verify the app's audit hash chain, entry by entry in chain order */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Required for the admin key (any app, or `_system` for refusals of admin calls); an app key reads only its own app */
+                    app_id?: string | "_system";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            app_id: string;
+                            /** @description Entries verified intact, in chain order (before the first broken one, if any) */
+                            checked: number;
+                            /** @description The first entry whose hash or link to its predecessor does not hold (absent when ok) */
+                            first_broken?: {
+                                event_id: string;
+                                /** @enum {string} */
+                                reason: "hash_mismatch" | "prev_hash_mismatch" | "seq_gap" | "app_mismatch";
+                                seq: number;
+                            };
+                            /** @description Every entry links to the one before it and its hash matches its content */
+                            ok: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/chats": {
         parameters: {
             query?: never;
@@ -3401,13 +3773,22 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description The event stream: `id:` lines carry the event id to resume from (`Last-Event-ID`), `data:` lines one JSON event each */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
                 /** @description Default Response */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -3423,7 +3804,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -3439,7 +3820,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -3455,7 +3836,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -3471,7 +3852,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -3487,7 +3868,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -3503,7 +3884,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -3519,7 +3900,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -3535,7 +3916,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -3948,6 +4329,22 @@ export interface paths {
                     };
                 };
                 /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -4208,6 +4605,7 @@ export interface paths {
         post: {
             parameters: {
                 query?: {
+                    /** @description `true`: wait up to 20 s for the job (200 with its result); still running then → 202 with its workflow id, as without waiting */
                     wait?: "true" | "false";
                 };
                 header?: never;
@@ -6062,6 +6460,7 @@ export interface paths {
         post: {
             parameters: {
                 query?: {
+                    /** @description `true`: wait up to 20 s for the job (200 with its result); still running then → 202 with its workflow id, as without waiting */
                     wait?: "true" | "false";
                 };
                 header?: never;
@@ -6705,13 +7104,22 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description The event stream: `id:` lines carry the event id to resume from (`Last-Event-ID`), `data:` lines one JSON event each */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
                 /** @description Default Response */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -6727,7 +7135,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -6743,7 +7151,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -6759,7 +7167,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -6775,7 +7183,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -6791,7 +7199,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -6807,7 +7215,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -6823,7 +7231,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;
@@ -6839,7 +7247,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": {
+                        "application/json": {
                             error: {
                                 /** @description Stable, machine-readable */
                                 code: string;

@@ -19,6 +19,7 @@ import { DEFAULT_API_LIMITS, type ApiLimits } from './limits';
 import { installRouteContract, SECURITY_SCHEMES } from './route-contract';
 import { analyticsRoutes } from './routes/analytics';
 import { appRoutes } from './routes/apps';
+import { auditRoutes } from './routes/audit';
 import { chatRoutes } from './routes/chats';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
@@ -128,6 +129,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(async (scope) => {
       appRoutes(scope, runtime);
       analyticsRoutes(scope, runtime);
+      auditRoutes(scope, runtime);
       sessionRoutes(scope, runtime);
       chatRoutes(scope, runtime);
       opsRoutes(scope, runtime);

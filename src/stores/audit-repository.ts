@@ -12,14 +12,17 @@
  * ISO strings in UTC sort like the instants they name, so time-window queries still work.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Document, Filter } from 'mongodb';
 import {
   chainAuditEvent,
   verifyAuditChain,
+  type AuditAction,
   type AuditChainVerification,
   type AuditEventInput,
   type ChainedAuditEvent,
   type ChainLink,
 } from '../domain/audit';
+import type { AuditPosition } from '../domain/api/audit';
 import type { AuditEventDoc } from './documents';
 import type { MongoStores } from './mongo';
 import { isDuplicateKeyError } from './mongo-errors';
@@ -28,7 +31,33 @@ import { tenantCollections, type TenantCollection } from './tenant-collection';
 const MAX_APPEND_ATTEMPTS = 100;
 /** Most entries one write carries. */
 const MAX_BATCH = 100;
+/** Entries one verification batch holds. */
 const VERIFY_BATCH = 1000;
+const STOP_SCAN = Symbol('stop scan');
+
+/** Filters of an audit query; each one narrows (all must hold). `from` inclusive, `to` exclusive. */
+export interface AuditQuery {
+  from?: string;
+  to?: string;
+  /** `actor.actor_id` */
+  actor?: string;
+  action?: AuditAction;
+  resourceType?: string;
+  resourceId?: string;
+  outcome?: 'success' | 'failure';
+}
+
+export type { AuditPosition };
+
+export interface AuditPage {
+  entries: ChainedAuditEvent[];
+  next: AuditPosition | null;
+}
+
+export interface AuditRepositoryOptions {
+  /** Entries per batch of a chain verification (default 1000). */
+  verifyBatch?: number;
+}
 
 export class AuditRepository {
   /** Last known head of each app's chain (null: the chain is empty). */
@@ -36,7 +65,14 @@ export class AuditRepository {
   /** Per app: the appends waiting for the write on its way. */
   private readonly pending = new Map<string, PendingAppend[]>();
 
-  constructor(private readonly mongo: MongoStores) {}
+  private readonly verifyBatch: number;
+
+  constructor(
+    private readonly mongo: MongoStores,
+    options: AuditRepositoryOptions = {},
+  ) {
+    this.verifyBatch = options.verifyBatch ?? VERIFY_BATCH;
+  }
 
   /** Appends the event to its app's chain, or returns the stored one when its `event_id` exists. */
   appendAuditEvent(input: AuditEventInput): Promise<ChainedAuditEvent> {
@@ -123,25 +159,66 @@ export class AuditRepository {
     return events.findOne<ChainLink>({}, { sort: { seq: -1 }, projection: { _id: 0, seq: 1, hash: 1 } });
   }
 
-  /** Loads the app's chain in seq order, in batches, and verifies every link. */
+  /**
+   * Verifies the app's whole chain, streaming it in seq order through one cursor in batches of
+   * `verifyBatch` (never the whole chain in memory), and stops at the first broken link. Entries
+   * appended while it runs are checked too when the cursor reaches them.
+   */
   async verifyAppAuditChain(appId: string): Promise<AuditChainVerification> {
-    const events = this.collection(appId);
     let after: ChainLink | undefined;
     let count = 0;
-    for (;;) {
-      const batch = await events.find<ChainedAuditEvent>(after ? { seq: { $gt: after.seq } } : {}, {
-        sort: { seq: 1 },
-        limit: VERIFY_BATCH,
-        projection: { _id: 0 },
-      });
-      if (batch.length === 0) return { valid: true, count };
-      const result = verifyAuditChain(batch, { appId, ...(after ? { after } : {}) });
-      if (!result.valid) return { ...result, count: count + result.count };
-      count += result.count;
-      const last = batch[batch.length - 1];
-      if (!last || batch.length < VERIFY_BATCH) return { valid: true, count };
-      after = { seq: last.seq, hash: last.hash };
+    let broken: AuditChainVerification | undefined;
+    try {
+      await this.collection(appId).forEachBatch<ChainedAuditEvent>(
+        {},
+        { sort: { seq: 1 }, projection: { _id: 0 }, batchSize: this.verifyBatch },
+        async (batch) => {
+          const result = verifyAuditChain(batch, { appId, ...(after ? { after } : {}) });
+          count += result.count;
+          if (!result.valid) {
+            broken = { ...result, count };
+            throw STOP_SCAN;
+          }
+          const last = batch[batch.length - 1] as ChainedAuditEvent;
+          after = { seq: last.seq, hash: last.hash };
+        },
+      );
+    } catch (error) {
+      if (error !== STOP_SCAN) throw error;
     }
+    return broken ?? { valid: true, count };
+  }
+
+  /**
+   * One page of an app's log, newest first: ordered by `(ts, seq)` descending, a total order on
+   * fields no append changes, so a page that starts strictly after `after` (the previous page's
+   * last entry) neither repeats nor skips an entry that existed when the first page was read,
+   * whatever is appended meanwhile. `next` is the position to pass as `after` for the next page,
+   * null on the last one.
+   */
+  async queryAppEvents(appId: string, query: AuditQuery = {}, page: { limit?: number; after?: AuditPosition } = {}): Promise<AuditPage> {
+    const limit = page.limit ?? 50;
+    const filter: Document = {};
+    if (query.from !== undefined || query.to !== undefined) {
+      filter.ts = {
+        ...(query.from !== undefined ? { $gte: isoInstant(query.from) } : {}),
+        ...(query.to !== undefined ? { $lt: isoInstant(query.to) } : {}),
+      };
+    }
+    if (query.actor !== undefined) filter['actor.actor_id'] = query.actor;
+    if (query.action !== undefined) filter.action = query.action;
+    if (query.resourceType !== undefined) filter['resource.type'] = query.resourceType;
+    if (query.resourceId !== undefined) filter['resource.id'] = query.resourceId;
+    if (query.outcome !== undefined) filter.outcome = query.outcome;
+    if (page.after) filter.$or = [{ ts: { $lt: page.after.ts } }, { ts: page.after.ts, seq: { $lt: page.after.seq } }];
+    const found = await this.collection(appId).find<ChainedAuditEvent>(filter as Filter<AuditEventDoc>, {
+      sort: { ts: -1, seq: -1 },
+      limit: limit + 1,
+      projection: { _id: 0 },
+    });
+    const entries = found.slice(0, limit);
+    const last = entries.at(-1);
+    return { entries, next: found.length > limit && last ? { ts: last.ts, seq: last.seq } : null };
   }
 
   /** An app's events in seq order (newest last), for reading the log. */
@@ -161,6 +238,13 @@ interface PendingAppend {
   input: AuditEventInput;
   resolve(event: ChainedAuditEvent): void;
   reject(error: unknown): void;
+}
+
+/** An instant as the log stores it (`toISOString`), so string comparison orders it by time. */
+function isoInstant(value: string): string {
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms)) throw new RangeError(`not an instant: '${value}'`);
+  return new Date(ms).toISOString();
 }
 
 async function findEvent(events: TenantCollection<AuditEventDoc>, eventId: string): Promise<ChainedAuditEvent | null> {
