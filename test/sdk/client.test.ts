@@ -6,7 +6,8 @@
  * WebSocket); a model call the offline model drops half-way (`x-offline-fail: midstream;times=1`)
  * restarts the turn and the partial deltas go; the app's real concurrency limit answers 429 and the
  * client waits `Retry-After` and gets through; refusals are `TesseraError`s with their code. And
- * `npm run chat` does all of it over HTTP with the SDK.
+ * `npm run chat` does all of it over HTTP with the SDK. In a real Chromium, a page with the SDK's
+ * modules streams a reply over SSE and WebSocket and resumes after the proxy cuts it.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,14 +16,17 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChatActivities } from '../../src/activities/chat';
 import { startOfflineModel } from '../../src/dev/offline-model';
 import { buildPriceBook } from '../../src/domain/pricing';
 import { ChatEvents, compareEntryIds } from '../../src/stores/chat-events';
 import { createBrowserClient, createServerClient, TesseraError, type ChatEvent, type ServerClient } from '../../sdk/src/index.js';
+import type * as Sdk from '../../sdk/src/index.js';
 import { startApiStack, type ApiStack } from '../support/api-stack';
 import { services } from '../support/services';
+import { chromiumPath, serveSdkPage } from './browser-page';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 
 /** A message with this word gets its first model call dropped half-way by the offline model. */
@@ -346,4 +350,73 @@ describe('npm run chat (src/cli/chat.ts) over the SDK', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^chat failed: 401 unauthorized: /);
   });
+});
+
+type Sdk = typeof Sdk;
+const CHROMIUM = chromiumPath();
+
+describe('in a real browser (Chromium)', () => {
+  let browser: Browser | undefined;
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  for (const transport of ['sse', 'websocket'] as const) {
+    it.skipIf(!CHROMIUM)(`${transport}: a page streams a reply with the SDK and resumes after a cut, every delta once and in order${CHROMIUM ? '' : ' (skipped: no chromium; the setup script installs it as root)'}`, async () => {
+      // The page is fulfilled by Playwright, not fetched from a loopback address, so Chromium would
+      // take it for a public page and hold its WebSocket to 127.0.0.1 for a Local Network Access
+      // permission prompt; a page served by the app's own (local) server has no such prompt.
+      browser ??= await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-features=LocalNetworkAccessChecks'],
+      });
+      const session = await server.sessions.create({ template: 'researcher', user_id: `page-${transport}` });
+      const page = await browser.newPage();
+      try {
+        // The page is served from the proxy's origin, the address it also reaches the API at (so it
+        // is same-origin: cross-origin pages and CORS are the browser-access tests' part).
+        await page.goto(await serveSdkPage(page, proxy.url));
+        await page.waitForFunction(() => (globalThis as unknown as { sdkReady?: boolean }).sdkReady === true);
+        await page.exposeFunction('dropConnections', () => proxy.dropAll());
+        const outcome = await page.evaluate(
+          async ({ session, baseUrl, transport }) => {
+            const { createBrowserClient } = (globalThis as unknown as { sdk: Sdk }).sdk;
+            const drop = (globalThis as unknown as { dropConnections: () => Promise<void> }).dropConnections;
+            const chat = createBrowserClient({ session, baseUrl });
+            const seen: { id: string | null; type: string; delta?: string }[] = [];
+            let reconnects = 0;
+            const turn = chat.sendAndStream('calculate (2+3)*7 and then explain how resuming a stream works', {
+              transport,
+              reconnect: { baseDelayMs: 50 },
+              onReconnect: () => reconnects++,
+            });
+            let deltas = 0;
+            for await (const event of turn) {
+              seen.push({ id: event.id, type: event.type, ...(event.type === 'message.delta' ? { delta: event.data.delta } : {}) });
+              if (event.type === 'message.delta' && ++deltas === 3) await drop();
+            }
+            const result = await turn.result;
+            return { seen, reconnects, result, text: turn.text, userAgent: navigator.userAgent };
+          },
+          { session, baseUrl: proxy.url, transport },
+        );
+        expect(outcome.userAgent).toMatch(/Chrome/);
+        expect(outcome.reconnects).toBeGreaterThanOrEqual(1);
+        const ids = outcome.seen.map((event) => event.id as string);
+        expectStrictlyIncreasing(ids);
+        expect(ids).toEqual(await storedTurnIds('sdk-app', session.chat_id, outcome.result.turn_id));
+        expect(outcome.seen.map((event) => event.type)).toEqual(expect.arrayContaining(['tool.called', 'tool.result', 'turn.completed']));
+        expect(outcome.result.tool_calls.map((call) => call.name)).toEqual(['calculator']);
+        // The deltas of the final step add up to the reply.
+        const finalStep = outcome.seen.slice(outcome.seen.map((event) => event.type).lastIndexOf('tool.result'));
+        expect(finalStep.flatMap((event) => (event.delta === undefined ? [] : [event.delta])).join('')).toBe(outcome.result.content);
+        expect(outcome.text).toBe(outcome.result.content);
+        const transcript = await server.chats.messages(session.chat_id);
+        expect(transcript.messages.at(-1)?.content).toBe(outcome.result.content);
+      } finally {
+        await page.close();
+      }
+    });
+  }
 });
