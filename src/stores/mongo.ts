@@ -149,6 +149,12 @@ export const MONGO_INDEXES: Record<string, IndexDescription[]> = {
   pack_step_outputs: [{ key: { app_id: 1, run_id: 1, step_id: 1 }, unique: true, name: 'app_run_step_unique' }],
   app_pack_settings: [{ key: { app_id: 1 }, unique: true, name: 'app_id_unique' }],
   webhook_deliveries: [{ key: { app_id: 1, webhook_id: 1 }, unique: true, name: 'app_webhook_unique' }],
+  notify_channels: [{ key: { app_id: 1, name: 1 }, unique: true, name: 'app_name_unique' }],
+  notifications: [
+    { key: { app_id: 1, notification_id: 1, channel: 1 }, unique: true, name: 'app_notification_channel_unique' },
+    { key: { app_id: 1, created_at: -1 }, name: 'app_created' },
+  ],
+  notify_link_uses: [{ key: { app_id: 1, link_id: 1 }, unique: true, name: 'app_link_unique' }],
 };
 
 /** Creates every missing index. Indexes are created one per call and existing ones skipped:

@@ -8,3 +8,4 @@ export { packStep } from './pack-step';
 export { webhookDelivery } from './webhook-delivery';
 export { opsMonitor } from './ops-monitor';
 export { remediation } from './remediation';
+export { notificationDelivery } from './notification-delivery';

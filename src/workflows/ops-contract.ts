@@ -47,3 +47,29 @@ export interface RemediationResult {
 
 /** The `remediation` workflow's signature, for starters (activities) that must not import the workflow module. */
 export type RemediationWorkflow = (input: RemediationInput) => Promise<RemediationResult>;
+
+/** One notification to deliver on its channels (`notificationDelivery`, id `notify:{app_id}:{notification_id}`). */
+export interface NotificationDeliveryInput {
+  appId: string;
+  notificationId: string;
+  channels: string[];
+  notice: {
+    app_id: string;
+    incident_id: string;
+    rule: string;
+    kind: string;
+    summary: string;
+    notification_id: string;
+    severity?: string;
+    decision_wanted?: string;
+  };
+}
+
+export interface NotificationDeliveryResult {
+  delivered: string[];
+  failed: string[];
+}
+
+export type NotificationDeliveryWorkflow = (input: NotificationDeliveryInput) => Promise<NotificationDeliveryResult>;
+
+export const notificationWorkflowId = (appId: string, notificationId: string): string => `notify:${appId}:${notificationId}`;

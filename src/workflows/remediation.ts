@@ -8,8 +8,15 @@
  * acts. Actions are temporary: after their TTL, on a durable timer, they are reverted — unless the
  * condition persisted (alerts kept coming), which escalates, up to the policy's limit. Every step
  * is recorded in the incident document and audited.
+ *
+ * Notifications (`notify-v1`): one per state change — opened, approval wanted, approval escalated
+ * (an approval still waiting after the policy's time notifies the escalation channels, on a durable
+ * timer), approval timed out, action applied, escalated, reverted, resolved — never one per alert.
+ * Each is dispatched by an activity that only records it and starts its delivery, and a failure to
+ * dispatch is swallowed: no channel ever blocks or fails the playbook. Histories recorded before
+ * notifications replay unchanged (test/workflows/remediation-replay.test.ts).
  */
-import { condition, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { IncidentStatus, IncidentStepKind, OpsAction, PlaybookPlan } from '../domain/ops';
 import {
   alertSignal,
@@ -45,6 +52,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
 
   // Alerts counted when the last action was taken: more since then means the condition persists.
   let alertsAtAction = 0;
+  let pulls = 0;
   async function pull(action: OpsAction, plan: PlaybookPlan): Promise<{ detail: string }> {
     alertsAtAction = alerts;
     const result = await ops.applyAction({
@@ -56,17 +64,30 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       ...(typeof input.finding.evidence.pack === 'string' ? { pack: input.finding.evidence.pack } : {}),
       summary: input.finding.summary,
       rule: input.rule,
+      // A notify action's notification id: one per pull.
+      ...(notifyV1 ? { notificationKey: String(++pulls) } : {}),
     });
     if (result.applied && !applied.includes(action)) applied.push(action);
     return result;
   }
 
   const { workflowId, runId } = workflowInfo();
+  // Marked before the first command: every notification below is new in notify-v1.
+  const notifyV1 = patched('notify-v1');
   const plan = await ops.planIncident({ finding: input.finding });
   // An automatic lever is pulled before anything is written: mitigation waits for no bookkeeping.
   const lever = plan.autonomy === 'automatic' ? await pull(plan.action, plan) : undefined;
   incidentId = (await ops.openIncident({ workflowId, runId, finding: input.finding, plan })).incidentId;
   const id = incidentId;
+  /** One notification; a dispatch that fails is left behind (the record tells), the playbook goes on. */
+  const notify = async (kind: string, summary: string, extra: { seq?: number; escalation?: boolean } = {}) => {
+    try {
+      await ops.notifyIncident({ appId, incidentId: id, rule: input.rule, kind, summary, ...(notifyV1 ? extra : {}) });
+    } catch {
+      // Recorded by the activity's own retries; nothing here may stop the playbook.
+    }
+  };
+  if (notifyV1) await notify('opened', `${input.finding.summary} (${plan.autonomy}: ${plan.action})`);
   const record = async (kind: IncidentStepKind, extra: { action?: OpsAction; actor?: string; detail?: string } = {}, changes: object = {}) => {
     await ops.recordIncidentStep({
       appId,
@@ -79,6 +100,8 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     const result = pulled ?? (await pull(action, plan));
     status = 'mitigated';
     await record(kind, { action, detail: result.detail }, { status });
+    // The notify action is its own notification; escalations notify below.
+    if (notifyV1 && kind === 'applied' && action !== 'notify') await notify('action_applied', `${action}: ${result.detail}`, { seq: steps });
   };
 
   if (lever) await act(plan.action, 'applied', lever);
@@ -91,10 +114,31 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   }
 
   if (plan.autonomy === 'approval') {
-    await ops.notifyIncident({ appId, incidentId: id, rule: input.rule, kind: 'approval_requested', summary: explanation.summary });
-    status = 'awaiting_approval';
-    await record('proposed', { action: plan.action, detail: explanation.summary }, { status });
-    const answered = await condition(() => decision !== undefined, plan.approval_timeout_seconds * 1000);
+    if (notifyV1) {
+      // Proposed first: the links in the message are valid until the approval's deadline from here.
+      status = 'awaiting_approval';
+      await record('proposed', { action: plan.action, detail: explanation.summary }, { status });
+      await notify('approval_requested', explanation.summary);
+    } else {
+      await notify('approval_requested', explanation.summary);
+      status = 'awaiting_approval';
+      await record('proposed', { action: plan.action, detail: explanation.summary }, { status });
+    }
+    const decided = () => decision !== undefined;
+    const timeoutMs = plan.approval_timeout_seconds * 1000;
+    const escalateMs = notifyV1 && plan.approval_escalate_after_seconds ? plan.approval_escalate_after_seconds * 1000 : undefined;
+    let answered: boolean;
+    if (escalateMs !== undefined && escalateMs < timeoutMs) {
+      // A durable timer: still no answer after the policy's time, the next channels are told.
+      answered = await condition(decided, escalateMs);
+      if (!answered) {
+        await record('notified', { detail: `approval still waiting after ${escalateMs / 1000}s: escalated to the next channels` });
+        await notify('approval_escalated', `still waiting for approval after ${escalateMs / 1000}s: ${explanation.summary}`, { escalation: true });
+        answered = await condition(decided, timeoutMs - escalateMs);
+      }
+    } else {
+      answered = await condition(decided, timeoutMs);
+    }
     if (answered && decision?.kind === 'rejected') {
       await record('rejected', { actor: decision.by.actor, ...(decision.by.note ? { detail: decision.by.note } : {}) }, { decision: 'rejected' });
       return finish('rejected');
@@ -106,7 +150,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
       await record('approval_timed_out', { action: plan.fallback_action }, { decision: 'timed_out' });
       await act(plan.fallback_action);
       if (plan.fallback_action !== 'notify') {
-        await ops.notifyIncident({ appId, incidentId: id, rule: input.rule, kind: 'approval_timed_out', summary: `no answer in ${plan.approval_timeout_seconds}s: ${plan.fallback_action} applied` });
+        await notify('approval_timed_out', `no answer in ${plan.approval_timeout_seconds}s: ${plan.fallback_action} applied`);
       }
     }
   }
@@ -118,19 +162,23 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
     escalations++;
     await act(plan.escalation_action, 'escalated');
     if (plan.escalation_action !== 'notify') {
-      await ops.notifyIncident({ appId, incidentId: id, rule: input.rule, kind: 'escalated', summary: `condition persists: ${plan.escalation_action} (escalation ${escalations})` });
+      await notify('escalated', `condition persists: ${plan.escalation_action} (escalation ${escalations})`, { seq: escalations });
     }
   }
+  const reverted: OpsAction[] = [];
   for (const action of applied) {
     if (action === 'notify') continue;
     await ops.revertAction({ appId, incidentId: id, action });
     await record('reverted', { action });
+    reverted.push(action);
   }
+  if (notifyV1 && reverted.length > 0) await notify('reverted', `reverted: ${reverted.join(', ')}`);
   return finish('resolved');
 
   async function finish(final: IncidentStatus): Promise<RemediationResult> {
     status = final;
     await record('resolved', { detail: final }, { status: final });
+    if (notifyV1) await notify('resolved', final === 'rejected' ? 'rejected: nothing was applied' : `resolved${applied.length > 0 ? ` after ${applied.join(', ')}` : ''}`);
     return { incidentId: id, status: final, applied, escalations };
   }
 

@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import OpenAI from 'openai';
-import { createOpsActivities, type OpsNotice } from '../../src/activities/ops';
+import { createOpsActivities, type OpsActivityDeps, type OpsNotice } from '../../src/activities/ops';
 import { defaultStorageResolver, ensureMongoIndexes, MongoStores } from '../../src/stores/mongo';
 import { openRedis } from '../../src/stores/redis';
 import { services, uniqueName } from './services';
@@ -23,7 +23,11 @@ export interface OpsKit {
   close(): Promise<void>;
 }
 
-export async function createOpsKit(env: TestWorkflowEnvironment, label: string, opts: { llmBaseUrl?: string } = {}): Promise<OpsKit> {
+export async function createOpsKit(
+  env: TestWorkflowEnvironment,
+  label: string,
+  opts: { llmBaseUrl?: string; notify?: OpsActivityDeps['notify']; now?: () => Date } = {},
+): Promise<OpsKit> {
   const mongo = new MongoStores(defaultStorageResolver({ uri: services().mongoUri, db: uniqueName(label) }));
   await ensureMongoIndexes(await mongo.dbFor('_system'));
   const redisPrefix = `${uniqueName(label)}:`;
@@ -36,6 +40,8 @@ export async function createOpsKit(env: TestWorkflowEnvironment, label: string, 
     temporal: env.client,
     taskQueue,
     notifier: { notify: async (notice) => void notices.push(notice) },
+    ...(opts.notify ? { notify: opts.notify } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
     ...(opts.llmBaseUrl
       ? { llm: { client: new OpenAI({ apiKey: 'offline', baseURL: opts.llmBaseUrl, maxRetries: 0 }), model: 'gpt-4.1-mini', timeoutMs: 3000 } }
       : {}),

@@ -5,7 +5,9 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { OpsControls } from '../../stores/ops-controls';
+import { incidentNotificationId, type RuleName } from '../../domain/ops';
 import type { OpsActivityDeps } from './context';
+import { createDispatcher } from './notify';
 import type { OpsAction } from './types';
 
 /** Backstop beyond the durable timer that normally reverts an action. */
@@ -21,10 +23,13 @@ export interface ActionInput {
   pack?: string;
   summary: string;
   rule: string;
+  /** Tells this notify action's notification apart from the incident's others (default: once). */
+  notificationKey?: string;
 }
 
 export function actionActivities(deps: OpsActivityDeps) {
   const controls = new OpsControls(deps.redis);
+  const dispatcher = createDispatcher(deps);
 
   return {
     /** Applies (or re-applies, extending its TTL) an action; says what it did. */
@@ -42,7 +47,14 @@ export function actionActivities(deps: OpsActivityDeps) {
           await deps.packSwitch.setEnabled(input.appId, input.pack, false, input.incidentId);
           return { applied: true, detail: `pack ${input.pack} disabled for ${input.ttlSeconds}s` };
         case 'notify':
-          await deps.notifier.notify({ app_id: input.appId, incident_id: input.incidentId, rule: input.rule, kind: 'action', summary: input.summary });
+          await dispatcher.dispatch({
+            appId: input.appId,
+            incidentId: input.incidentId,
+            rule: input.rule as RuleName,
+            event: 'action_applied',
+            summary: input.summary,
+            notificationId: incidentNotificationId(input.incidentId, 'action_applied', input.notificationKey ?? 'notify'),
+          });
           return { applied: true, detail: 'notified' };
         default:
           throw ApplicationFailure.create({ type: 'unknown_ops_action', nonRetryable: true, message: `unknown action ${String(input.action)}` });

@@ -4,10 +4,12 @@
  * Idempotent on the incident id and each step id.
  */
 import { planPlaybook, type Finding, type IncidentChanges, type IncidentStep, type PlaybookPlan } from './types';
+import { incidentNotificationId, type RuleName } from '../../domain/ops';
 import { AuditRepository } from '../../stores/audit-repository';
 import { Incidents } from '../../stores/incidents';
 import { OpsPolicies } from '../../stores/ops-policies';
 import type { OpsActivityDeps } from './context';
+import { createDispatcher, eventOf } from './notify';
 
 const SYSTEM_ACTOR = (appId: string) => ({ actor_id: 'system:ops-autopilot', roles: ['system'], app_id: appId, via: 'system' as const });
 
@@ -30,6 +32,7 @@ export function incidentActivities(deps: OpsActivityDeps) {
   const policies = new OpsPolicies(deps.mongo, deps.redis);
   const audit = new AuditRepository(deps.mongo);
   const now = deps.now ?? (() => new Date());
+  const dispatcher = createDispatcher(deps);
 
   async function auditStep(appId: string, incidentId: string, step: IncidentStep, action: 'create' | 'update'): Promise<void> {
     await audit.appendAuditEvent({
@@ -91,8 +94,19 @@ export function incidentActivities(deps: OpsActivityDeps) {
       if (input.step) await auditStep(input.appId, input.incidentId, input.step, 'update');
     },
 
-    async notifyIncident(input: { appId: string; incidentId: string; rule: string; kind: string; summary: string }): Promise<void> {
-      await deps.notifier.notify({ app_id: input.appId, incident_id: input.incidentId, rule: input.rule, kind: input.kind, summary: input.summary });
+    /** One notification of an incident's state change, routed by the app's policy; `seq` tells
+     * repeated events apart (the n-th escalation), `escalation` sends to the escalation channels. */
+    async notifyIncident(input: { appId: string; incidentId: string; rule: string; kind: string; summary: string; seq?: number | string; escalation?: boolean }): Promise<{ channels: string[] }> {
+      const event = eventOf(input.kind);
+      return dispatcher.dispatch({
+        appId: input.appId,
+        incidentId: input.incidentId,
+        rule: input.rule as RuleName,
+        event,
+        summary: input.summary,
+        notificationId: incidentNotificationId(input.incidentId, event, input.seq),
+        ...(input.escalation ? { escalation: true } : {}),
+      });
     },
   };
 }

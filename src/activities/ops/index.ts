@@ -7,6 +7,7 @@ import type { OpsActivityDeps } from './context';
 import { explainActivities } from './explain';
 import { incidentActivities } from './incident';
 import { monitorActivities } from './monitor';
+import { notifyActivities } from './notify';
 
 export type { OpsActivityDeps } from './context';
 export { logNotifier, type Notifier, type OpsNotice, type PackSwitch } from './effects';
@@ -18,6 +19,7 @@ export function createOpsActivities(deps: OpsActivityDeps) {
     ...incidentActivities(deps),
     ...actionActivities(deps),
     ...explainActivities(deps),
+    ...notifyActivities(deps),
   };
 }
 

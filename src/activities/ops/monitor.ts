@@ -3,13 +3,17 @@
  * replica), with each app's policy; and raising alerts as signal-with-start of `remediation`, so a
  * repeated alert joins the open incident instead of opening a second one.
  */
-import { budgetNanos, emptyWindow, type AppSample, type Finding, type MetricsSnapshot, type OpsPolicy, type WindowTotals } from '../../domain/ops';
+import { budgetNanos, crossedThresholds, emptyWindow, spendNotificationId, type AppSample, type Finding, type MetricsSnapshot, type OpsPolicy, type WindowTotals } from '../../domain/ops';
 import { AppCounters, type CounterTotals } from '../../stores/app-counters';
 import { Budgets, budgetScopes } from '../../stores/budgets';
 import { OpsPolicies } from '../../stores/ops-policies';
 import { alertSignal, type RemediationWorkflow } from '../../workflows/ops-contract';
 import { SA, workflowIds } from '../../workflows/contract';
 import type { OpsActivityDeps } from './context';
+import { createDispatcher } from './notify';
+
+/** A spend alert's claim outlives its month (a month is at most 31 days). */
+const SPEND_CLAIM_MS = 40 * 86_400_000;
 
 const POLICY_CACHE_MS = 5_000;
 
@@ -24,6 +28,41 @@ export function monitorActivities(deps: OpsActivityDeps) {
   const policies = new OpsPolicies(deps.mongo, deps.redis);
   const cache = new Map<string, { policy: OpsPolicy; at: number }>();
   const now = deps.now ?? (() => new Date());
+  const dispatcher = createDispatcher(deps);
+
+  /**
+   * Budget thresholds (the policy's `spend_thresholds`): each notifies once per app, month and
+   * threshold, on every replica together — the first to `SET NX` its claim in Redis sends it; a
+   * claim whose dispatch failed is given back, so a retry sends it.
+   */
+  async function alertSpend(sample: AppSample, policy: OpsPolicy, at: Date): Promise<string[]> {
+    const month = at.toISOString().slice(0, 7);
+    const sent: string[] = [];
+    for (const threshold of crossedThresholds(sample.month_cost_nanos, sample.budget_nanos, policy.notifications.spend_thresholds)) {
+      const notificationId = spendNotificationId(sample.app_id, month, threshold);
+      const claim = `ops:spend-alert:${notificationId}`;
+      if ((await deps.redis.set(claim, at.toISOString(), 'PX', SPEND_CLAIM_MS, 'NX')) !== 'OK') continue;
+      const pct = Math.round(threshold * 100);
+      const spent = (sample.month_cost_nanos / 1e9).toFixed(2);
+      const budget = ((sample.budget_nanos ?? 0) / 1e9).toFixed(2);
+      try {
+        await dispatcher.dispatch({
+          appId: sample.app_id,
+          incidentId: '',
+          rule: 'spend',
+          event: 'spend',
+          severity: threshold >= 1 ? 'act' : 'warn',
+          summary: `${sample.app_id} has spent $${spent} of its $${budget} monthly budget (${month}): ${pct} % reached`,
+          notificationId,
+        });
+      } catch (error) {
+        await deps.redis.del(claim);
+        throw error;
+      }
+      sent.push(notificationId);
+    }
+    return sent;
+  }
 
   async function policyFor(appId: string, at: Date): Promise<OpsPolicy> {
     const hit = cache.get(appId);
@@ -66,6 +105,7 @@ export function monitorActivities(deps: OpsActivityDeps) {
       const active = await counters.activeRuns();
       const apps = Object.keys(active).sort();
       const sampled = await Promise.all(apps.map((appId) => sampleApp(appId, active[appId] ?? 0, at)));
+      await Promise.all(sampled.map(({ sample, policy }) => alertSpend(sample, policy, at)));
       return {
         snapshot: {
           at: at.toISOString(),

@@ -3,3 +3,4 @@ export * from './snapshot';
 export * from './rules';
 export * from './playbook';
 export * from './incident';
+export * from './notify';

@@ -21,6 +21,9 @@ export interface PlaybookPlan {
   max_escalations: number;
   /** Throttle: limits and fairness weight are multiplied by this. */
   throttle_factor: number;
+  /** An approval still waiting this long notifies the escalation channels (absent in plans made
+   * before notifications; null: never). */
+  approval_escalate_after_seconds?: number | null;
 }
 
 /** An action the policy does not allow becomes `notify` (or, if even that is not allowed, shadow). */
@@ -57,6 +60,7 @@ export function planPlaybook(finding: Finding, policy: OpsPolicy, recentDecision
     approval_timeout_seconds: policy.approval_timeout_seconds,
     max_escalations: policy.max_escalations,
     throttle_factor: finding.rule === 'noisy_tenant' ? policy.rules.noisy_tenant.throttle_factor : DEFAULT_THROTTLE_FACTOR,
+    approval_escalate_after_seconds: policy.notifications.escalation_channels.length > 0 ? policy.notifications.escalate_after_seconds : null,
   };
 }
 

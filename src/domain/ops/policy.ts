@@ -5,6 +5,7 @@
  * `src/stores/ops-policies.ts`'s job.
  */
 import { z } from 'zod';
+import { DEFAULT_NOTIFICATION_POLICY, notificationPolicySchema } from './notify';
 
 export const OPS_ACTIONS = ['throttle', 'pause', 'disable_pack', 'notify'] as const;
 export type OpsAction = (typeof OPS_ACTIONS)[number];
@@ -37,6 +38,7 @@ export const opsPolicySchema = z.strictObject({
     .number().int().min(1).max(100).nullable()
     .describe('An approval rule whose last N proposals were all approved acts automatically; null: never'),
   monthly_budget_usd: z.number().min(0).max(1e9).nullable().describe('LLM spend per calendar month (UTC); null: none'),
+  notifications: notificationPolicySchema.describe('Who is told: routes per rule, severity and event; escalation; spend thresholds'),
   rules: z.strictObject({
     noisy_tenant: z.strictObject({
       ...playbookFields,
@@ -66,6 +68,7 @@ export type RulePolicy<R extends RuleName = RuleName> = OpsPolicy['rules'][R];
 
 /** Deep-partial overrides as stored per app (every field optional, rules merged one by one). */
 export const opsPolicyOverridesSchema = opsPolicySchema.extend({
+  notifications: notificationPolicySchema.partial().optional(),
   rules: z.strictObject({
     noisy_tenant: opsPolicySchema.shape.rules.shape.noisy_tenant.partial().optional(),
     error_spike: opsPolicySchema.shape.rules.shape.error_spike.partial().optional(),
@@ -84,6 +87,7 @@ export const DEFAULT_OPS_POLICY: OpsPolicy = {
   max_escalations: 2,
   promotion_after_approvals: 3,
   monthly_budget_usd: null,
+  notifications: DEFAULT_NOTIFICATION_POLICY,
   rules: {
     noisy_tenant: {
       enabled: true, autonomy: 'automatic', action: 'throttle', fallback_action: 'throttle', escalation_action: 'throttle',
@@ -106,10 +110,11 @@ export const DEFAULT_OPS_POLICY: OpsPolicy = {
 
 /** The policy in force for an app: the default with the app's overrides on top. */
 export function effectivePolicy(overrides: OpsPolicyOverrides = {}, base: OpsPolicy = DEFAULT_OPS_POLICY): OpsPolicy {
-  const { rules = {}, ...top } = overrides;
+  const { rules = {}, notifications = {}, ...top } = overrides;
   return {
     ...base,
     ...top,
+    notifications: { ...base.notifications, ...notifications },
     rules: {
       noisy_tenant: { ...base.rules.noisy_tenant, ...rules.noisy_tenant },
       error_spike: { ...base.rules.error_spike, ...rules.error_spike },
