@@ -139,6 +139,8 @@ export const MONGO_INDEXES: Record<string, IndexDescription[]> = {
     { key: { event_id: 1 }, unique: true, name: 'event_id_unique' },
     { key: { ts: 1 }, name: 'ts' },
     { key: { app_id: 1, seq: 1 }, unique: true, name: 'app_seq_unique' },
+    // GET /v1/audit reads an app's log newest first, paging on (ts, seq).
+    { key: { app_id: 1, ts: -1, seq: -1 }, name: 'app_ts_seq' },
   ],
   ops_policies: [{ key: { app_id: 1 }, unique: true, name: 'app_id_unique' }],
   incidents: [
