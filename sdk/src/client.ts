@@ -43,6 +43,10 @@ export type AnalyticsQuery = QueryOf<'/v1/analytics/cost', 'get'>;
 export type CostReport = ResponseOf<'/v1/analytics/cost', 'get', 200>;
 export type UsageReport = ResponseOf<'/v1/analytics/usage', 'get', 200>;
 export type PerformanceReport = ResponseOf<'/v1/analytics/performance', 'get', 200>;
+export type AuditQuery = QueryOf<'/v1/audit', 'get'>;
+export type AuditPage = ResponseOf<'/v1/audit', 'get', 200>;
+export type AuditEntry = AuditPage['entries'][number];
+export type AuditVerification = ResponseOf<'/v1/audit/verify', 'get', 200>;
 
 /** The typed openapi-fetch client of the whole API (credential, retries included). */
 export type RawClient = Client<paths>;
@@ -217,6 +221,14 @@ export interface ServerClient {
     usage(query: QueryOf<'/v1/analytics/usage', 'get'>): Promise<UsageReport>;
     performance(query: QueryOf<'/v1/analytics/performance', 'get'>): Promise<PerformanceReport>;
   };
+  audit: {
+    /** One page of the app's audit log, newest first (`next_cursor` reads the next). */
+    list(query?: AuditQuery): Promise<AuditPage>;
+    /** Every page after the filter, one entry at a time. */
+    entries(query?: Omit<AuditQuery, 'cursor'>): AsyncGenerator<AuditEntry, void, undefined>;
+    /** Walks the app's hash chain: `{ok, checked, first_broken?}`. */
+    verify(): Promise<AuditVerification>;
+  };
   users: {
     /** Erases a user's chats and analytics rows (the app's own users; audited by pseudonym). */
     erase(appId: string, userId: string): Promise<unknown>;
@@ -254,6 +266,18 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
       cost: (query) => unwrap(c.raw.GET('/v1/analytics/cost', { params: { query } })),
       usage: (query) => unwrap(c.raw.GET('/v1/analytics/usage', { params: { query } })),
       performance: (query) => unwrap(c.raw.GET('/v1/analytics/performance', { params: { query } })),
+    },
+    audit: {
+      list: (query = {}) => unwrap(c.raw.GET('/v1/audit', { params: { query } })),
+      async *entries(query = {}) {
+        let cursor: string | undefined;
+        do {
+          const page: AuditPage = await unwrap(c.raw.GET('/v1/audit', { params: { query: { ...query, ...(cursor ? { cursor } : {}) } } }));
+          yield* page.entries;
+          cursor = page.next_cursor ?? undefined;
+        } while (cursor);
+      },
+      verify: () => unwrap(c.raw.GET('/v1/audit/verify', { params: { query: {} } })),
     },
     users: {
       erase: (appId, userId) => unwrap(c.raw.DELETE('/v1/apps/{app_id}/users/{user_id}', { params: { path: { app_id: appId, user_id: userId } } })),

@@ -1188,6 +1188,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Origins whose web pages may call the browser routes with this app's runtime tokens (CORS, WebSocket origin check); at most 50. Exact origins only, except `http://localhost:*` and `http://127.0.0.1:*` (any port, for development). Replaces the whole list; [] allows none. */
+                        allowed_origins?: string[];
                         /** @description The app (tenant) id */
                         app_id: string;
                         limits?: {
@@ -1213,6 +1215,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description Origins whose pages may call the browser routes with this app's runtime tokens (canonical form) */
+                            allowed_origins: string[];
                             /** @description Shown once: only a digest is stored */
                             api_key: string;
                             app_id: string;
@@ -1434,6 +1438,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description Origins whose pages may call the browser routes with this app's runtime tokens (canonical form) */
+                            allowed_origins: string[];
                             app_id: string;
                             /** Format: date-time */
                             created_at: string;
@@ -1593,7 +1599,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change an app: name, tier, limits, pause, identity provider */
+        /** Change an app: name, tier, limits, pause, identity provider, allowed origins */
         patch: {
             parameters: {
                 query?: never;
@@ -1608,6 +1614,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Origins whose web pages may call the browser routes with this app's runtime tokens (CORS, WebSocket origin check); at most 50. Exact origins only, except `http://localhost:*` and `http://127.0.0.1:*` (any port, for development). Replaces the whole list; [] allows none. */
+                        allowed_origins?: string[];
                         /** @description null removes it */
                         identity_provider?: {
                             /** @description The `aud` claim required, when set */
@@ -1644,6 +1652,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description Origins whose pages may call the browser routes with this app's runtime tokens (canonical form) */
+                            allowed_origins: string[];
                             app_id: string;
                             /** Format: date-time */
                             created_at: string;
@@ -5484,6 +5494,39 @@ export interface paths {
                                 max_escalations: number;
                                 /** @description LLM spend per calendar month (UTC); null: none */
                                 monthly_budget_usd: number | null;
+                                /** @description Who is told: routes per rule, severity and event; escalation; spend thresholds */
+                                notifications: {
+                                    /** @description Channels of a notification no route takes */
+                                    default_channels: string[];
+                                    /** @description An approval still waiting this long escalates to `escalation_channels` (a durable timer); null: never */
+                                    escalate_after_seconds: number | null;
+                                    /** @description Notified when an approval still waits after `escalate_after_seconds` */
+                                    escalation_channels: string[];
+                                    /** @description Longest life of an approve/reject link (never past the approval deadline) */
+                                    link_ttl_seconds: number;
+                                    /** @description Every matching route is used (channels deduplicated); none matching: `default_channels` */
+                                    routes: {
+                                        /** @description Channels notified, in order */
+                                        channels: string[];
+                                        /**
+                                         * @description Incident events this route takes (empty: all)
+                                         * @default []
+                                         */
+                                        events: ("opened" | "approval_requested" | "approval_escalated" | "approval_timed_out" | "action_applied" | "escalated" | "reverted" | "resolved" | "spend")[];
+                                        /**
+                                         * @description Rules this route takes (empty: every rule; `spend`: budget thresholds)
+                                         * @default []
+                                         */
+                                        rules: ("noisy_tenant" | "error_spike" | "burn_spike" | "budget" | "spend")[];
+                                        /**
+                                         * @description Severities this route takes (empty: both)
+                                         * @default []
+                                         */
+                                        severities: ("warn" | "act")[];
+                                    }[];
+                                    /** @description Shares of the monthly budget that notify, once per month each (0.5 = 50 %) */
+                                    spend_thresholds: number[];
+                                };
                                 /** @description An approval rule whose last N proposals were all approved acts automatically; null: never */
                                 promotion_after_approvals: number | null;
                                 /** @description Window of the error and burn rules */
@@ -5626,6 +5669,38 @@ export interface paths {
                                 max_escalations?: number;
                                 /** @description LLM spend per calendar month (UTC); null: none */
                                 monthly_budget_usd?: number | null;
+                                notifications?: {
+                                    /** @description Channels of a notification no route takes */
+                                    default_channels?: string[];
+                                    /** @description An approval still waiting this long escalates to `escalation_channels` (a durable timer); null: never */
+                                    escalate_after_seconds?: number | null;
+                                    /** @description Notified when an approval still waits after `escalate_after_seconds` */
+                                    escalation_channels?: string[];
+                                    /** @description Longest life of an approve/reject link (never past the approval deadline) */
+                                    link_ttl_seconds?: number;
+                                    /** @description Every matching route is used (channels deduplicated); none matching: `default_channels` */
+                                    routes?: {
+                                        /** @description Channels notified, in order */
+                                        channels: string[];
+                                        /**
+                                         * @description Incident events this route takes (empty: all)
+                                         * @default []
+                                         */
+                                        events: ("opened" | "approval_requested" | "approval_escalated" | "approval_timed_out" | "action_applied" | "escalated" | "reverted" | "resolved" | "spend")[];
+                                        /**
+                                         * @description Rules this route takes (empty: every rule; `spend`: budget thresholds)
+                                         * @default []
+                                         */
+                                        rules: ("noisy_tenant" | "error_spike" | "burn_spike" | "budget" | "spend")[];
+                                        /**
+                                         * @description Severities this route takes (empty: both)
+                                         * @default []
+                                         */
+                                        severities: ("warn" | "act")[];
+                                    }[];
+                                    /** @description Shares of the monthly budget that notify, once per month each (0.5 = 50 %) */
+                                    spend_thresholds?: number[];
+                                };
                                 /** @description An approval rule whose last N proposals were all approved acts automatically; null: never */
                                 promotion_after_approvals?: number | null;
                                 /** @description Window of the error and burn rules */
@@ -5881,6 +5956,38 @@ export interface paths {
                         max_escalations?: number;
                         /** @description LLM spend per calendar month (UTC); null: none */
                         monthly_budget_usd?: number | null;
+                        notifications?: {
+                            /** @description Channels of a notification no route takes */
+                            default_channels?: string[];
+                            /** @description An approval still waiting this long escalates to `escalation_channels` (a durable timer); null: never */
+                            escalate_after_seconds?: number | null;
+                            /** @description Notified when an approval still waits after `escalate_after_seconds` */
+                            escalation_channels?: string[];
+                            /** @description Longest life of an approve/reject link (never past the approval deadline) */
+                            link_ttl_seconds?: number;
+                            /** @description Every matching route is used (channels deduplicated); none matching: `default_channels` */
+                            routes?: {
+                                /** @description Channels notified, in order */
+                                channels: string[];
+                                /**
+                                 * @description Incident events this route takes (empty: all)
+                                 * @default []
+                                 */
+                                events?: ("opened" | "approval_requested" | "approval_escalated" | "approval_timed_out" | "action_applied" | "escalated" | "reverted" | "resolved" | "spend")[];
+                                /**
+                                 * @description Rules this route takes (empty: every rule; `spend`: budget thresholds)
+                                 * @default []
+                                 */
+                                rules?: ("noisy_tenant" | "error_spike" | "burn_spike" | "budget" | "spend")[];
+                                /**
+                                 * @description Severities this route takes (empty: both)
+                                 * @default []
+                                 */
+                                severities?: ("warn" | "act")[];
+                            }[];
+                            /** @description Shares of the monthly budget that notify, once per month each (0.5 = 50 %) */
+                            spend_thresholds?: number[];
+                        };
                         /** @description An approval rule whose last N proposals were all approved acts automatically; null: never */
                         promotion_after_approvals?: number | null;
                         /** @description Window of the error and burn rules */
@@ -6034,6 +6141,39 @@ export interface paths {
                                 max_escalations: number;
                                 /** @description LLM spend per calendar month (UTC); null: none */
                                 monthly_budget_usd: number | null;
+                                /** @description Who is told: routes per rule, severity and event; escalation; spend thresholds */
+                                notifications: {
+                                    /** @description Channels of a notification no route takes */
+                                    default_channels: string[];
+                                    /** @description An approval still waiting this long escalates to `escalation_channels` (a durable timer); null: never */
+                                    escalate_after_seconds: number | null;
+                                    /** @description Notified when an approval still waits after `escalate_after_seconds` */
+                                    escalation_channels: string[];
+                                    /** @description Longest life of an approve/reject link (never past the approval deadline) */
+                                    link_ttl_seconds: number;
+                                    /** @description Every matching route is used (channels deduplicated); none matching: `default_channels` */
+                                    routes: {
+                                        /** @description Channels notified, in order */
+                                        channels: string[];
+                                        /**
+                                         * @description Incident events this route takes (empty: all)
+                                         * @default []
+                                         */
+                                        events: ("opened" | "approval_requested" | "approval_escalated" | "approval_timed_out" | "action_applied" | "escalated" | "reverted" | "resolved" | "spend")[];
+                                        /**
+                                         * @description Rules this route takes (empty: every rule; `spend`: budget thresholds)
+                                         * @default []
+                                         */
+                                        rules: ("noisy_tenant" | "error_spike" | "burn_spike" | "budget" | "spend")[];
+                                        /**
+                                         * @description Severities this route takes (empty: both)
+                                         * @default []
+                                         */
+                                        severities: ("warn" | "act")[];
+                                    }[];
+                                    /** @description Shares of the monthly budget that notify, once per month each (0.5 = 50 %) */
+                                    spend_thresholds: number[];
+                                };
                                 /** @description An approval rule whose last N proposals were all approved acts automatically; null: never */
                                 promotion_after_approvals: number | null;
                                 /** @description Window of the error and burn rules */
@@ -6176,6 +6316,38 @@ export interface paths {
                                 max_escalations?: number;
                                 /** @description LLM spend per calendar month (UTC); null: none */
                                 monthly_budget_usd?: number | null;
+                                notifications?: {
+                                    /** @description Channels of a notification no route takes */
+                                    default_channels?: string[];
+                                    /** @description An approval still waiting this long escalates to `escalation_channels` (a durable timer); null: never */
+                                    escalate_after_seconds?: number | null;
+                                    /** @description Notified when an approval still waits after `escalate_after_seconds` */
+                                    escalation_channels?: string[];
+                                    /** @description Longest life of an approve/reject link (never past the approval deadline) */
+                                    link_ttl_seconds?: number;
+                                    /** @description Every matching route is used (channels deduplicated); none matching: `default_channels` */
+                                    routes?: {
+                                        /** @description Channels notified, in order */
+                                        channels: string[];
+                                        /**
+                                         * @description Incident events this route takes (empty: all)
+                                         * @default []
+                                         */
+                                        events: ("opened" | "approval_requested" | "approval_escalated" | "approval_timed_out" | "action_applied" | "escalated" | "reverted" | "resolved" | "spend")[];
+                                        /**
+                                         * @description Rules this route takes (empty: every rule; `spend`: budget thresholds)
+                                         * @default []
+                                         */
+                                        rules: ("noisy_tenant" | "error_spike" | "burn_spike" | "budget" | "spend")[];
+                                        /**
+                                         * @description Severities this route takes (empty: both)
+                                         * @default []
+                                         */
+                                        severities: ("warn" | "act")[];
+                                    }[];
+                                    /** @description Shares of the monthly budget that notify, once per month each (0.5 = 50 %) */
+                                    spend_thresholds?: number[];
+                                };
                                 /** @description An approval rule whose last N proposals were all approved acts automatically; null: never */
                                 promotion_after_approvals?: number | null;
                                 /** @description Window of the error and burn rules */
