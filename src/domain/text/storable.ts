@@ -1,15 +1,17 @@
 /**
  * Text the stores can hold (DESIGN §4 "Text"). PostgreSQL — under FerretDB — cannot hold NUL
  * (U+0000) in text (SQLSTATE 22P05), and a document key that starts with `$` or contains `.` is
- * refused by MongoDB. Every other character, control characters and lone surrogates included, is
- * stored and returned exactly.
+ * refused by MongoDB. Every other character, control characters included, is stored and returned
+ * exactly — but a lone surrogate (a UTF-16 half that is no character) has no UTF-8 form, so a
+ * store keeps it as U+FFFD.
  *
  * - Text from callers is refused at the edge: `storableText()` / `storableKey()` are the zod rules
  *   (they show as a JSON-schema `pattern` in the OpenAPI document), and the API answers a breach
  *   with 400 `invalid_text` / `invalid_key` (`storableIssueCode`).
  * - Text from models, tools and fetched pages cannot be refused, so it is made storable by one
- *   transformation: every NUL becomes U+FFFD (REPLACEMENT CHARACTER) — `toStorableText`, and
- *   `toStorableJson` for every string and key of a JSON value.
+ *   transformation: every NUL becomes U+FFFD (REPLACEMENT CHARACTER), and so does every lone
+ *   surrogate (as the store would write it, so the stream, the reply and the store agree) —
+ *   `toStorableText`, and `toStorableJson` for every string and key of a JSON value.
  */
 import { z } from 'zod';
 
@@ -61,10 +63,16 @@ export function storableIssueCode(issue: IssueLike): 'invalid_text' | 'invalid_k
 const NUL_ALL = /\u0000/g;
 export const REPLACEMENT_CHARACTER = '\uFFFD';
 
-/** The documented transformation for text the runtime did not get from a caller: NUL → U+FFFD.
- * Everything else is returned unchanged. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE_ALL = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** The documented transformation for text the runtime did not get from a caller: NUL → U+FFFD, and
+ * a lone surrogate → U+FFFD (what a store's UTF-8 would make of it anyway; before this, the stream
+ * and the returned reply carried it while the store kept U+FFFD). Everything else is unchanged. */
 export function toStorableText(text: string): string {
-  return text.includes('\u0000') ? text.replace(NUL_ALL, REPLACEMENT_CHARACTER) : text;
+  const noNul = text.includes('\u0000') ? text.replace(NUL_ALL, REPLACEMENT_CHARACTER) : text;
+  return SURROGATE.test(noNul) ? noNul.replace(LONE_SURROGATE_ALL, REPLACEMENT_CHARACTER) : noNul;
 }
 
 /** `toStorableText` on every string of a JSON value, object keys included: a key that would still
