@@ -2,7 +2,7 @@
  * Chat sessions and their messages for one app. Every write is idempotent on its id, so a retried
  * activity lands on the document an earlier attempt wrote instead of duplicating it.
  */
-import type { Filter } from 'mongodb';
+import { Long, type Filter } from 'mongodb';
 import type { UsageTotals } from '../domain/chat';
 import { ChatWindows } from './chat-windows';
 import type { ChatMessageDoc, ChatSessionDoc, MessageStatus } from './documents';
@@ -120,13 +120,16 @@ export class ChatRepository {
       {
         ...(turn.nextSeq !== undefined ? { $max: { next_seq: turn.nextSeq } } : {}),
         $set: { last_turn_number: turn.turnNumber, last_turn_id: turn.turnId, updated_at: turn.now },
+        // The sums are 64-bit (Long): a small number is written as a 32-bit int, and FerretDB wraps
+        // a 32-bit $inc past 2^31 (MongoDB widens it), so a chat's cost turned negative past
+        // $2.147483648 (2^31 nanodollars). A Long reads back as a number.
         $inc: {
           ...(counted === 'turn' ? { turn_count: 1 } : {}),
           ...(counted === 'failed' ? { failed_turns: 1 } : {}),
-          'totals.input_tokens': usage.input_tokens,
-          'totals.cached_input_tokens': usage.cached_input_tokens,
-          'totals.output_tokens': usage.output_tokens,
-          'totals.cost_nanos': usage.cost_nanos,
+          'totals.input_tokens': Long.fromNumber(usage.input_tokens),
+          'totals.cached_input_tokens': Long.fromNumber(usage.cached_input_tokens),
+          'totals.output_tokens': Long.fromNumber(usage.output_tokens),
+          'totals.cost_nanos': Long.fromNumber(usage.cost_nanos),
           'totals.unpriced_calls': usage.unpriced_calls,
         },
       },
