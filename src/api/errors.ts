@@ -26,7 +26,8 @@ export function errorBody(code: string, message: string, details?: unknown) {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
-export function installErrorHandler(app: FastifyInstance): void {
+/** Installs the error shape; returns the table of registered paths (what a plain OPTIONS answers in `Allow`). */
+export function installErrorHandler(app: FastifyInstance): RouteTable {
   // A reply a plugin ends with a bare status (the WebSocket route answering a request that is not an
   // Upgrade with an empty 404) still carries the error shape.
   app.addHook('onSend', async (request, reply, payload) => {
@@ -98,6 +99,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     void reply.status(500).send(errorBody('internal', 'internal error'));
   });
+  return routes;
 }
 
 /** The registered paths (`/v1/chats/:chat_id`, `/docs/*`) and the methods each answers. */

@@ -10,8 +10,10 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { OriginDirectory } from '../stores/app-origins';
 import { traceRequests } from '../telemetry/http-tracing';
 import { logRequestOutcomes } from '../telemetry/request-log';
+import { browserAccess } from './cors';
 import { describeEventStreamResponses } from './openapi-document';
 import { answerClientError, answerFrameworkError, HttpError, installErrorHandler } from './errors';
 import type { DependencyProbe } from './health';
@@ -25,7 +27,7 @@ import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { opsRoutes } from './routes/ops';
 import { packRoutes } from './routes/packs';
-import { sessionRoutes } from './routes/sessions';
+import { chatListRoutes, sessionRoutes } from './routes/sessions';
 import { streamRoutes } from './routes/streams';
 import type { ApiRuntime } from './runtime';
 import type { StreamSettings } from './streams/settings';
@@ -47,6 +49,8 @@ export interface ApiDeps {
   traceRequests?: boolean;
   /** Tests shorten the live streams' intervals (and the stream slots' TTL). */
   streamSettings?: Partial<StreamSettings>;
+  /** How often the in-process copy of the apps' allowed origins is re-read at worst (default 5 s). */
+  originsRefreshMs?: number;
 }
 
 export const DEFAULT_BODY_LIMIT = DEFAULT_API_LIMITS.bodyLimitBytes;
@@ -87,7 +91,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  installErrorHandler(app);
+  const routes = installErrorHandler(app);
   installRouteContract(app, { openPrefixes: [DOCS_PREFIX] });
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
@@ -126,17 +130,26 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   healthRoutes(app, deps.probes);
   if (deps.runtime) {
     const runtime = deps.runtime;
+    // Which origins some app allows, in memory for CORS preflights (src/stores/app-origins.ts).
+    const origins = new OriginDirectory(runtime.redis, runtime.mongo, { log: app.log, ...(deps.originsRefreshMs !== undefined ? { refreshMs: deps.originsRefreshMs } : {}) });
+    await origins.start();
+    app.addHook('onClose', async () => origins.close());
+    const streams = { streamsPerToken: limits.streamsPerToken, streamsPerApp: limits.streamsPerApp, ...deps.streamSettings };
     await app.register(async (scope) => {
       appRoutes(scope, runtime);
       analyticsRoutes(scope, runtime);
       auditRoutes(scope, runtime);
       sessionRoutes(scope, runtime);
-      chatRoutes(scope, runtime);
       opsRoutes(scope, runtime);
       metricsRoutes(scope, runtime, deps.workerMetricsUrl ? { workerMetricsUrl: deps.workerMetricsUrl } : {});
-      const streams = { streamsPerToken: limits.streamsPerToken, streamsPerApp: limits.streamsPerApp, ...deps.streamSettings };
-      streamRoutes(scope, runtime, streams);
       packRoutes(scope, runtime, streams);
+      // The browser routes (what a runtime token may call), the only ones that answer CORS (src/api/cors.ts).
+      await scope.register(async (browser) => {
+        await browserAccess(browser, { origins, routes, publicUrl: () => runtime.publicUrl });
+        chatListRoutes(browser, runtime);
+        chatRoutes(browser, runtime);
+        streamRoutes(browser, runtime, streams);
+      });
     });
   }
   await app.ready();

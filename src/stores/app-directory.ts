@@ -22,3 +22,22 @@ export async function listApps(mongo: MongoStores): Promise<AppListing[]> {
     .toArray();
   return docs.map((doc) => ({ app_id: doc.app_id, tier: doc.tier ?? 'free' }));
 }
+
+export interface AppOrigins {
+  app_id: string;
+  allowed_origins: string[];
+}
+
+/** Every app with allowed origins (to rebuild the Redis origin index, `app-origins.ts`, after Redis lost it). */
+export async function listAllowedOrigins(mongo: MongoStores): Promise<AppOrigins[]> {
+  const db = await mongo.dbFor(SYSTEM_APP_ID);
+  const docs = await db
+    .collection<Partial<AppOrigins>>('apps')
+    .find({ allowed_origins: { $exists: true } }, { projection: { _id: 0, app_id: 1, allowed_origins: 1 } })
+    .toArray();
+  return docs.flatMap((doc) =>
+    typeof doc.app_id === 'string' && Array.isArray(doc.allowed_origins) && doc.allowed_origins.length > 0
+      ? [{ app_id: doc.app_id, allowed_origins: doc.allowed_origins }]
+      : [],
+  );
+}

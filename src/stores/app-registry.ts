@@ -2,12 +2,14 @@
  * The `apps` collection (system of record) and a Redis copy of each app's request-time state (key
  * digest, limits, pause), so every API replica authenticates and admits with one Redis read.
  *
- * Writes go to MongoDB first, then overwrite the Redis copy; a replica filling the copy after a miss
+ * Writes go to MongoDB first, then overwrite the Redis copy (and the origin index every process's
+ * CORS preflights read, `app-origins.ts`); a replica filling the copy after a miss
  * uses SET NX, so it can never overwrite a newer write with the older state it read — a rotated
  * key stays refused everywhere.
  */
 import type { Redis } from 'ioredis';
 import { effectiveLimits, type AppLimits, type AppState, type IdentityProvider, type Tier } from '../domain/apps';
+import { publishAppOrigins } from './app-origins';
 import type { MongoStores } from './mongo';
 import { isDuplicateKeyError } from './mongo-errors';
 import { TenantCollection } from './tenant-collection';
@@ -22,6 +24,8 @@ export interface AppDoc {
   key_digest: string;
   key_rotated_at: Date;
   identity_provider?: IdentityProvider;
+  /** Canonical origins (`src/domain/apps/origins.ts`); absent on apps created before the field: none. */
+  allowed_origins?: string[];
   created_at: Date;
   updated_at: Date;
 }
@@ -33,6 +37,8 @@ export interface AppChanges {
   paused?: boolean;
   /** null removes the provider. */
   identity_provider?: IdentityProvider | null;
+  /** Replaces the whole list. */
+  allowed_origins?: string[];
 }
 
 export class AppExistsError extends Error {
@@ -50,13 +56,18 @@ export class AppRegistry {
     private readonly redis: Redis,
   ) {}
 
-  async create(input: { app_id: string; name: string; tier: Tier; limits?: Partial<AppLimits> }, keyDigest: string, now: Date): Promise<AppDoc> {
+  async create(
+    input: { app_id: string; name: string; tier: Tier; limits?: Partial<AppLimits>; allowed_origins?: string[] },
+    keyDigest: string,
+    now: Date,
+  ): Promise<AppDoc> {
     const doc: AppDoc = {
       app_id: input.app_id,
       name: input.name,
       tier: input.tier,
       limit_overrides: input.limits ?? {},
       paused: false,
+      allowed_origins: input.allowed_origins ?? [],
       key_digest: keyDigest,
       key_rotated_at: now,
       created_at: now,
@@ -93,6 +104,7 @@ export class AppRegistry {
     if (changes.name !== undefined) set.name = changes.name;
     if (changes.tier !== undefined) set.tier = changes.tier;
     if (changes.paused !== undefined) set.paused = changes.paused;
+    if (changes.allowed_origins !== undefined) set.allowed_origins = changes.allowed_origins;
     for (const [field, value] of Object.entries(changes.limits ?? {})) set[`limit_overrides.${field}`] = value;
     if (changes.identity_provider === null) unset.identity_provider = '';
     else if (changes.identity_provider !== undefined) set.identity_provider = changes.identity_provider;
@@ -113,6 +125,8 @@ export class AppRegistry {
 
   private async writeState(doc: AppDoc): Promise<void> {
     await this.redis.set(stateKey(doc.app_id), JSON.stringify(toState(doc)), 'EX', STATE_TTL_SECONDS);
+    // Every API process's preflight copy (`app-origins.ts`) follows within moments.
+    await publishAppOrigins(this.redis, doc.app_id, doc.allowed_origins ?? []);
   }
 
   private collection(appId: string): TenantCollection<AppDoc> {
@@ -128,6 +142,7 @@ export function toState(doc: AppDoc): AppState {
     paused: doc.paused,
     key_digest: doc.key_digest,
     ...(doc.identity_provider ? { identity_provider: doc.identity_provider } : {}),
+    allowed_origins: doc.allowed_origins ?? [],
   };
 }
 

@@ -221,6 +221,9 @@ describe('an exact document', () => {
       const listed = Object.keys(methods).map((method) => method.toUpperCase());
       const expected = new Set(listed);
       if (expected.has('GET')) expected.add('HEAD');
+      // Every known path answers OPTIONS: a CORS preflight on the browser routes, a plain one (204
+      // with Allow) elsewhere (src/api/cors.ts).
+      expected.add('OPTIONS');
       for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
         if (expected.has(method)) continue;
         const response = await fetch(`${stack.url}${concrete(path)}`, { method, headers: { authorization: `Bearer ${stack.adminKey}` } });

@@ -49,7 +49,7 @@ export function appRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
     onRequest: admin,
     schema: {
       tags,
-      summary: 'Change an app: name, tier, limits, pause, identity provider',
+      summary: 'Change an app: name, tier, limits, pause, identity provider, allowed origins',
       params: appIdParams,
       body: patchAppBody,
       response: { 200: appView, ...errorResponses(400, 401, 403, 404) },
@@ -95,6 +95,7 @@ function view(doc: AppDoc): z.infer<typeof appView> {
     limit_overrides: doc.limit_overrides,
     paused: doc.paused,
     ...(doc.identity_provider ? { identity_provider: doc.identity_provider } : {}),
+    allowed_origins: doc.allowed_origins ?? [],
     key_rotated_at: doc.key_rotated_at.toISOString(),
     created_at: doc.created_at.toISOString(),
     updated_at: doc.updated_at.toISOString(),

@@ -57,6 +57,12 @@ export function sessionRoutes(scope: FastifyInstance, runtime: ApiRuntime): void
       status: closedForGood ? 'closed' : 'active',
     } as const;
   });
+}
+
+/** `GET /v1/chats`: a browser route (a runtime token lists its own user's chats), so it is served
+ * in the CORS scope apart from the session broker. */
+export function chatListRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
 
   app.get('/v1/chats', {
     onRequest: guard(runtime, ['app', 'runtime']),
@@ -64,7 +70,8 @@ export function sessionRoutes(scope: FastifyInstance, runtime: ApiRuntime): void
       tags,
       summary: "A user's recent chats, newest first",
       querystring: chatListQuery,
-      response: { 200: chatListView, ...errorResponses(400, 401, 403) },
+      // 404: a runtime token asking for another user's chats (refused as not found).
+      response: { 200: chatListView, ...errorResponses(400, 401, 403, 404) },
     },
   }, async (request) => {
     const caller = callerOf(request);

@@ -1,7 +1,7 @@
 /** HTTP shapes of the apps routes (`/v1/apps…`). */
 import { z } from 'zod';
 import { storableText } from '../text/storable';
-import { appIdSchema, appLimitsSchema, identityProviderSchema, TIERS } from '../apps';
+import { allowedOriginsSchema, appIdSchema, appLimitsSchema, identityProviderSchema, MAX_ALLOWED_ORIGINS, TIERS } from '../apps';
 
 export const appIdParams = z.strictObject({ app_id: appIdSchema });
 
@@ -10,6 +10,7 @@ export const createAppBody = z.strictObject({
   name: storableText().trim().min(1).max(200),
   tier: z.enum(TIERS).default('free'),
   limits: appLimitsSchema.partial().optional(),
+  allowed_origins: allowedOriginsSchema.optional(),
 });
 
 export const patchAppBody = z
@@ -19,6 +20,7 @@ export const patchAppBody = z
     limits: appLimitsSchema.partial().optional(),
     paused: z.boolean().optional().describe('A paused app is refused new turns (503)'),
     identity_provider: identityProviderSchema.nullable().optional().describe('null removes it'),
+    allowed_origins: allowedOriginsSchema.optional(),
   })
   .refine((body) => Object.keys(body).length > 0, 'name at least one field to change')
   .describe('At least one field (an empty object is 400); fields left out are kept');
@@ -31,6 +33,10 @@ export const appView = z.object({
   limit_overrides: appLimitsSchema.partial(),
   paused: z.boolean(),
   identity_provider: identityProviderSchema.optional(),
+  allowed_origins: z
+    .array(z.string())
+    .max(MAX_ALLOWED_ORIGINS)
+    .describe('Origins whose pages may call the browser routes with this app\'s runtime tokens (canonical form)'),
   key_rotated_at: z.iso.datetime(),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),

@@ -44,6 +44,9 @@ export interface AppState {
   /** Keyed SHA-256 of the current app key (hex). */
   key_digest: string;
   identity_provider?: IdentityProvider;
+  /** Origins whose pages may use the app's runtime tokens (canonical; absent in copies cached
+   * before the field existed: none). */
+  allowed_origins?: string[];
 }
 
 /** Limits in force: the tier's defaults with the app's own overrides on top. */
