@@ -31,6 +31,8 @@ import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 
 /** A message with this word gets its first model call dropped half-way by the offline model. */
 const RESTART_MARKER = 'RESTART-ONCE';
+/** A message with this word gets a 400 from the offline model on every call (the turn fails). */
+const FAIL_MARKER = 'FAIL-BAD-REQUEST';
 
 let stack: ApiStack;
 let model: Awaited<ReturnType<typeof startOfflineModel>>;
@@ -52,7 +54,11 @@ beforeAll(async () => {
     maxRetries: 0,
     fetch: async (url: string | URL | Request, init?: RequestInit) => {
       const headers = new Headers(init?.headers);
-      if (typeof init?.body === 'string' && init.body.includes(RESTART_MARKER)) headers.set('x-offline-fail', 'midstream;times=1');
+      // Only the message being answered counts, not the history before it.
+      const messages = typeof init?.body === 'string' ? ((JSON.parse(init.body) as { messages?: { role: string; content?: unknown }[] }).messages ?? []) : [];
+      const last = String(messages.filter((message) => message.role === 'user').at(-1)?.content ?? '');
+      if (last.includes(RESTART_MARKER)) headers.set('x-offline-fail', 'midstream;times=1');
+      if (last.includes(FAIL_MARKER)) headers.set('x-offline-fail', '400');
       return fetch(url, { ...init, headers });
     },
   });
@@ -240,6 +246,30 @@ describe('turn.restarted', () => {
     expect(deltas(seen.slice(restartAt)).join('')).toBe(result.content);
     expect(result.content).toMatch(new RegExp(`^Offline reply to: ${RESTART_MARKER} tell me about retries`));
     expect(turn.text).toBe(result.content);
+  });
+});
+
+describe('turn.failed', () => {
+  it('ends the stream with a TesseraError carrying the failure\'s code and the turn', async () => {
+    const session = await server.sessions.create({ template: 'assistant', user_id: 'leo' });
+    const turn = server.chats.sendAndStream(session.chat_id, `${FAIL_MARKER} this cannot be answered`);
+    const types: string[] = [];
+    const failure = await (async () => {
+      for await (const event of turn) types.push(event.type);
+    })().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TesseraError);
+    expect(failure).toMatchObject({ status: 0, turnId: turn.turnId });
+    expect(types.at(-1)).toBe('turn.failed');
+    // The event's own code when it has one (else `turn_failed`), and its status and error in the message.
+    const failed = (failure as TesseraError).details as { status: string; error: string | null; code?: string };
+    expect((failure as TesseraError).code).toBe(failed.code ?? 'turn_failed');
+    expect((failure as TesseraError).message).toContain(`turn ${turn.turnId} ${failed.status}`);
+    expect(failed.error).toEqual(expect.any(String));
+    await expect(turn.result).rejects.toBe(failure);
+    // The chat goes on: the next message is answered.
+    const next = await server.chats.reply(session.chat_id, 'Hello after the failure');
+    expect(next.content).toMatch(/^Offline reply to: Hello after the failure/);
+    expect(await server.chats.get(session.chat_id)).toMatchObject({ failed_turns: 1, turn_count: 1 });
   });
 });
 
