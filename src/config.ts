@@ -84,6 +84,8 @@ export const configSchema = z.object({
   TESSERA_JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
   TESSERA_KEY_PEPPER: optional(z.string().min(32, 'must be at least 32 characters')),
   TESSERA_PUBLIC_URL: optional(urlWithScheme(['http', 'https'])),
+  /** Encrypts notification channel secrets and signs approve/reject links (API and ops worker share it). */
+  TESSERA_NOTIFY_KEY: optional(z.string().min(32, 'must be at least 32 characters')),
   TESSERA_TEMPLATES_DIR: z.string().min(1).default('templates'),
   TESSERA_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
   /** Longest request target (path and query) the API accepts; longer answers 414. */

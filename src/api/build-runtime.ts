@@ -19,6 +19,7 @@ import { ActorTokenVerifier } from './auth/actor-token';
 import { RuntimeTokens } from './auth/runtime-token';
 import type { ApiRuntime, ApiSecrets } from './runtime';
 import type { AnalyticsRuntime } from './analytics-runtime';
+import { NotifyKeys } from '../domain/ops/notify-crypto';
 
 export interface ApiRuntimeOptions {
   temporal: Client;
@@ -35,6 +36,8 @@ export interface ApiRuntimeOptions {
   chatTaskQueueFor?: (appId: string) => string | undefined;
   now?: () => Date;
   analytics?: AnalyticsRuntime;
+  /** `TESSERA_NOTIFY_KEY`: channel secrets and approve/reject links. */
+  notifyKey?: string;
 }
 
 export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
@@ -65,6 +68,7 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
     publicUrl: options.publicUrl,
     now,
     ...(options.analytics ? { analytics: options.analytics } : {}),
+    ...(options.notifyKey ? { notify: { keys: new NotifyKeys(options.notifyKey) } } : {}),
   };
 }
 

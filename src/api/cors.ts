@@ -12,7 +12,8 @@
  * - **Actual request** (any other method, once the route's guard has authenticated it): a
  *   cross-origin request (`Origin` other than the API's own) with a runtime token whose app does not
  *   allow that origin — or with an app key or the admin key — is refused with 403
- *   `origin_not_allowed` before the route runs, and carries no `Access-Control-Allow-Origin`. So an
+ *   `origin_not_allowed` before the route runs (audited in the caller's app), and carries no
+ *   `Access-Control-Allow-Origin`. So an
  *   origin allowed for app A never works with app B's token, whatever the preflight said. A
  *   runtime token whose app allows the origin gets `Access-Control-Allow-Origin: <origin>` (no
  *   credentials mode: nothing rides on cookies), on the live SSE stream too.
@@ -28,7 +29,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { originAllowed } from '../domain/apps/origins';
 import type { OriginDirectory } from '../stores/app-origins';
 import type { Caller } from './auth/caller';
+import { auditRefusal } from './auth/guard';
 import { HttpError, RouteTable } from './errors';
+import type { ApiRuntime } from './runtime';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -45,11 +48,10 @@ export const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Last-Even
 export const CORS_EXPOSED_HEADERS = ['Retry-After', 'X-Request-Id', 'WWW-Authenticate'] as const;
 
 export interface BrowserAccessOptions {
+  runtime: ApiRuntime;
   origins: OriginDirectory;
   /** Every route of the API (a plain OPTIONS answers its path's methods in `Allow`). */
   routes: RouteTable;
-  /** The API's own public URL (its pages are same-origin, not cross-origin). */
-  publicUrl: () => string;
 }
 
 /** Makes `scope` the browser scope: call it before registering the browser routes in it. */
@@ -91,11 +93,13 @@ export async function browserAccess(scope: FastifyInstance, options: BrowserAcce
 
   // After the guard (route `onRequest`) and before the route or a WebSocket upgrade.
   scope.addHook('preValidation', async (request, reply) => {
-    const origin = crossOrigin(request, options.publicUrl());
+    const origin = crossOrigin(request, options.runtime.publicUrl);
     if (origin === undefined || request.method === 'OPTIONS') return;
     const caller = request.caller;
     if (!caller) return;
     if (!callerAllows(caller, origin)) {
+      // Audited in the caller's app, as every refusal of a genuine credential is (who tried what).
+      await auditRefusal(options.runtime, request, caller, { type: 'route', id: request.routeOptions.url ?? pathOf(request) }, `origin ${origin} not allowed`);
       throw new HttpError(
         403,
         'origin_not_allowed',
@@ -110,7 +114,7 @@ export async function browserAccess(scope: FastifyInstance, options: BrowserAcce
   // Answers that ended before the check above (the guard refused, the body was refused) or after it.
   scope.addHook('onSend', async (request, reply, payload) => {
     if (request.method === 'OPTIONS' || reply.hasHeader('access-control-allow-origin')) return payload;
-    const origin = crossOrigin(request, options.publicUrl());
+    const origin = crossOrigin(request, options.runtime.publicUrl);
     if (origin === undefined) return payload;
     const caller = request.caller;
     if (caller ? callerAllows(caller, origin) : reply.statusCode === 401 && options.origins.someAppAllows(origin)) grant(reply, origin);

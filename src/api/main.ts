@@ -70,6 +70,7 @@ async function main(): Promise<void> {
       templatesDir: path.resolve(config.TESSERA_TEMPLATES_DIR),
       publicUrl,
       ...(analytics ? { analytics } : {}),
+      ...(config.TESSERA_NOTIFY_KEY ? { notifyKey: config.TESSERA_NOTIFY_KEY } : {}),
     }),
   });
   await api.listen({ host: config.HOST, port: config.PORT });

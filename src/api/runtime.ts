@@ -15,6 +15,7 @@ import type { MongoStores } from '../stores/mongo';
 import type { ActorTokenVerifier } from './auth/actor-token';
 import type { RuntimeTokens } from './auth/runtime-token';
 import type { AnalyticsRuntime } from './analytics-runtime';
+import type { NotifyKeys } from '../domain/ops/notify-crypto';
 
 export interface ApiSecrets {
   adminKey: string;
@@ -43,4 +44,7 @@ export interface ApiRuntime {
   now(): Date;
   /** ClickHouse for analytics and erasure; absent in a process without one (those routes answer 503). */
   analytics?: AnalyticsRuntime;
+  /** Notification channel secrets and approve/reject links (`TESSERA_NOTIFY_KEY`); absent: channels
+   * with a secret cannot be set (503) and no link is valid. */
+  notify?: { keys: NotifyKeys };
 }

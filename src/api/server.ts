@@ -25,6 +25,7 @@ import { auditRoutes } from './routes/audit';
 import { chatRoutes } from './routes/chats';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
+import { notifyRoutes } from './routes/notify';
 import { opsRoutes } from './routes/ops';
 import { packRoutes } from './routes/packs';
 import { chatListRoutes, sessionRoutes } from './routes/sessions';
@@ -141,11 +142,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       auditRoutes(scope, runtime);
       sessionRoutes(scope, runtime);
       opsRoutes(scope, runtime);
+      notifyRoutes(scope, runtime);
       metricsRoutes(scope, runtime, deps.workerMetricsUrl ? { workerMetricsUrl: deps.workerMetricsUrl } : {});
       packRoutes(scope, runtime, streams);
       // The browser routes (what a runtime token may call), the only ones that answer CORS (src/api/cors.ts).
       await scope.register(async (browser) => {
-        await browserAccess(browser, { origins, routes, publicUrl: () => runtime.publicUrl });
+        await browserAccess(browser, { runtime, origins, routes });
         chatListRoutes(browser, runtime);
         chatRoutes(browser, runtime);
         streamRoutes(browser, runtime, streams);

@@ -28,6 +28,7 @@ import { startWorkerProcesses } from '../workers/worker-processes';
 import { startAnalyticsWorker } from '../workers/analytics-worker';
 import { ensureOpsMonitor, startOpsWorker } from '../workers/ops-worker';
 import { logNotifier, packStoreSwitch } from '../activities/ops';
+import { NotifyKeys } from '../domain/ops/notify-crypto';
 import { ensureSchedules } from '../workers/schedules';
 import { localDirSink } from '../activities/analytics/archive-sink';
 import { pseudonymizer } from '../activities/analytics/pseudonym';
@@ -240,8 +241,11 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
     log.info({ schedules }, 'analytics schedules in place');
   }
 
-  // The ops autopilot: its worker, the fast monitoring loop and the backstop Schedule.
+  // The ops autopilot: its worker, the fast monitoring loop and the backstop Schedule. The
+  // notification key (channel secrets, approve/reject links) is the API's too.
   const temporalClient = new Client(clientOptions);
+  const notifyKey = config.TESSERA_NOTIFY_KEY ?? readOrCreateSecret(dataDir, 'notify-key');
+  const linkBaseUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const opsWorker = await startOpsWorker({
     extra: workerExtra,
     connection: nativeConnection,
@@ -254,6 +258,7 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
       taskQueue: TASK_QUEUES.ops,
       llm: { client: new OpenAI({ apiKey: llm.apiKey ?? 'unset', baseURL: llm.baseUrl, maxRetries: 0 }), model: 'gpt-4.1-mini' },
       notifier: logNotifier(log),
+      notify: { keys: new NotifyKeys(notifyKey), publicUrl: linkBaseUrl },
       packSwitch: packStoreSwitch(mongo),
     },
   });
@@ -293,6 +298,7 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
       templatesDir: path.resolve(config.TESSERA_TEMPLATES_DIR),
       publicUrl,
       analytics: { clickhouse, pseudonymize, gridGramsPerKwh: config.TESSERA_GRID_GCO2E_PER_KWH },
+      notifyKey,
     }),
   });
   teardown.add('API', () => api.close());

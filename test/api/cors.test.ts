@@ -229,6 +229,11 @@ describe('actual requests', () => {
     expect(post.status).toBe(403);
     const transcript = (await (await get(stack.url, `/v1/chats/${sessionB.chat_id}/messages`, keyB)).json()) as { messages: unknown[] };
     expect(transcript.messages).toEqual([]);
+    // Each refusal is in the token's own app's audit log: who tried, from where.
+    const audit = (await (await get(stack.url, '/v1/audit?outcome=failure&resource_type=route', keyB)).json()) as {
+      entries: { actor: { actor_id: string }; details?: Record<string, unknown> }[];
+    };
+    expect(audit.entries.map((entry) => [entry.actor.actor_id, entry.details?.reason])).toContainEqual(['ub', `origin ${ORIGIN_A} not allowed`]);
 
     // A server (no Origin) is unaffected; so is the API's own origin.
     const server = await get(stack.url, chatPath(sessionA), sessionA.runtime_token);
@@ -288,6 +293,9 @@ describe('actual requests', () => {
     expect(live.headers.get('access-control-allow-origin')).toBe(ORIGIN_A);
     expect(varyOf(live)).toContain('origin');
     abort.abort();
+    const head = await fetch(url, { method: 'HEAD', headers: { origin: ORIGIN_A } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('access-control-allow-origin')).toBe(ORIGIN_A);
     const refused = await fetch(url, { headers: { origin: 'http://localhost:3000' } });
     expect(refused.status).toBe(403);
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();

@@ -13,6 +13,13 @@ import { createDispatcher, eventOf } from './notify';
 
 const SYSTEM_ACTOR = (appId: string) => ({ actor_id: 'system:ops-autopilot', roles: ['system'], app_id: appId, via: 'system' as const });
 
+/** A decision's actor: an admin over the API, or the person an approve/reject link named. */
+function deciderActor(appId: string, actor: string) {
+  return actor.startsWith('admin')
+    ? { actor_id: actor, roles: ['admin'], app_id: appId, via: 'admin_key' as const }
+    : { actor_id: actor, roles: ['decision_link'], app_id: appId, via: 'system' as const };
+}
+
 export interface OpenIncidentInput {
   workflowId: string;
   runId: string;
@@ -39,7 +46,7 @@ export function incidentActivities(deps: OpsActivityDeps) {
       event_id: `ops:${incidentId}:${step.step_id}`,
       app_id: appId,
       ts: step.at,
-      actor: step.actor ? { actor_id: step.actor, roles: ['admin'], app_id: appId, via: 'admin_key' } : SYSTEM_ACTOR(appId),
+      actor: step.actor ? deciderActor(appId, step.actor) : SYSTEM_ACTOR(appId),
       action,
       resource: { type: 'incident', id: incidentId },
       outcome: 'success',

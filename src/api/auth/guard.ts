@@ -70,7 +70,7 @@ export async function refuse(
 }
 
 /** Writes a refusal into the caller's own audit chain: who tried what, and why it was refused. */
-async function auditRefusal(
+export async function auditRefusal(
   runtime: ApiRuntime,
   request: FastifyRequest,
   caller: Caller,

@@ -42,7 +42,9 @@ export async function respondWithSse(
   request.raw.socket.setTimeout(0);
   if (request.method === 'HEAD') {
     // Headers only: a HEAD response has no body to stream (and Node would never send the headers).
-    reply.raw.writeHead(200, { 'x-request-id': String(request.id), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    // The headers set so far (request id, CORS grant) and the stream's own.
+    const set = Object.fromEntries(Object.entries(reply.getHeaders()).filter(([, value]) => value !== undefined));
+    reply.raw.writeHead(200, { ...set, 'x-request-id': String(request.id), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     reply.raw.end();
     return;
   }
