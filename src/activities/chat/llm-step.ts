@@ -14,7 +14,7 @@ import { BudgetGuard } from './budget-guard';
 import { LlmCallSpan } from './llm-span';
 import type { ChatActivityContext } from './context';
 import { toLlmFailure } from './llm-errors';
-import { quietHeartbeat } from './quiet-heartbeat';
+import { QUIET_HEARTBEAT_MS, quietHeartbeat } from './quiet-heartbeat';
 import { buildLlmMessages } from './llm-messages';
 import { readCompletionStream, type StreamedCompletion } from './llm-stream';
 
@@ -50,6 +50,21 @@ export function llmStepActivity(ctx: ChatActivityContext) {
       const heartbeat = quietHeartbeat(activity);
       heartbeat({ step: args.step });
       const startedAt = Date.now();
+      // An attempt quiet for its whole heartbeat timeout (a model that stalled) has been given up
+      // by the server, which runs the next attempt (`turn.restarted`); the worker only learns so on
+      // a heartbeat's answer. Its chunks that arrive after that, often in one burst, must not reach
+      // the chat's stream: it stops at the first one (the next attempt streams the answer whole).
+      const heartbeatTimeoutMs = activity.info.heartbeatTimeoutMs;
+      let lastBeatAt = startedAt;
+      const onChunk = () => {
+        const now = Date.now();
+        if (heartbeatTimeoutMs && now - lastBeatAt >= heartbeatTimeoutMs) {
+          throw new Error(`the model was silent for ${now - lastBeatAt} ms, past the ${heartbeatTimeoutMs} ms heartbeat timeout: this attempt was given up`);
+        }
+        heartbeat({ step: args.step });
+        // What quietHeartbeat sends: nothing in its first seconds (the server counts from the start).
+        if (now - startedAt >= QUIET_HEARTBEAT_MS) lastBeatAt = now;
+      };
       let completion: StreamedCompletion | undefined;
       // Deltas are sent without waiting for each one (a burst shares a round trip), in order, and
       // are all confirmed before the message is stored.
@@ -87,7 +102,7 @@ export function llmStepActivity(ctx: ChatActivityContext) {
         completion = await readCompletionStream(
           stream,
           {
-            onChunk: () => heartbeat({ step: args.step }),
+            onChunk,
             onDelta: (delta) => {
               deltas.push({ type: 'message.delta', turn_id: args.turnId, data: { step: args.step, delta } });
             },
