@@ -36,7 +36,8 @@ const TITLES: Record<string, string> = {
 };
 
 export function noticeTitle(notice: OpsNotice): string {
-  return `[${notice.app_id}] ${TITLES[notice.kind] ?? notice.kind}: ${notice.rule}`;
+  const title = `[${notice.app_id}] ${TITLES[notice.kind] ?? notice.kind}`;
+  return notice.rule === 'spend' ? title : `${title}: ${notice.rule}`;
 }
 
 /** The JSON document a webhook receives. */
