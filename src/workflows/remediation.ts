@@ -116,9 +116,9 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   if (plan.autonomy === 'approval') {
     if (notifyV1) {
       // Proposed first: the links in the message are valid until the approval's deadline from here.
-      status = 'awaiting_approval';
-      await record('proposed', { action: plan.action, detail: explanation.summary }, { status });
+      await record('proposed', { action: plan.action, detail: explanation.summary }, { status: 'awaiting_approval' });
       await notify('approval_requested', explanation.summary);
+      status = 'awaiting_approval';
     } else {
       await notify('approval_requested', explanation.summary);
       status = 'awaiting_approval';
