@@ -222,8 +222,11 @@ function asTurnError(error: unknown): unknown {
   return error;
 }
 
-/** Retries an Update the server refused because of the per-run Update limits (or because the run
- * was just continuing as new), with capped exponential backoff. */
+/** Retries an Update the server refused because of the per-run Update limits, because the run was
+ * just continuing as new or completing, or because the workflow task that was to take it failed
+ * (a close or another message landing as the run completed: the server refuses the completion
+ * with UnhandledCommand and the Update with "unexpected workflow task failure"), with capped
+ * exponential backoff. The Update id is the turn id, so a retry never makes a second turn. */
 async function withUpdateLimitRetry<T>(send: () => Promise<T>, attempts = 20): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -237,7 +240,7 @@ async function withUpdateLimitRetry<T>(send: () => Promise<T>, attempts = 20): P
 
 function isTransientUpdateRefusal(error: unknown): boolean {
   for (let current: unknown = error; current instanceof Error; current = current.cause) {
-    if (/in-flight|concurrent in-flight|limit on number|RESOURCE_EXHAUSTED|workflow execution already completed|continued as new/i.test(current.message)) {
+    if (/in-flight|concurrent in-flight|limit on number|RESOURCE_EXHAUSTED|workflow execution already completed|continued as new|unexpected workflow task failure|Update-with-Start could not be executed/i.test(current.message)) {
       return true;
     }
     if ('code' in current && current.code === 8 /* gRPC RESOURCE_EXHAUSTED */) return true;
