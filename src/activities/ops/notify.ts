@@ -157,7 +157,12 @@ export function notifyActivities(deps: OpsActivityDeps) {
     if (!deps.notify?.keys) {
       throw ApplicationFailure.create({ type: 'notify_key_unset', nonRetryable: true, message: `channel '${channel.name}' has a secret but TESSERA_NOTIFY_KEY is not set` });
     }
-    return deps.notify.keys.decrypt(channel.secret_enc);
+    try {
+      return deps.notify.keys.decrypt(channel.secret_enc);
+    } catch {
+      // Sealed with another key (TESSERA_NOTIFY_KEY changed): no retry can read it; set the secret again.
+      throw ApplicationFailure.create({ type: 'notify_secret_unreadable', nonRetryable: true, message: `channel '${channel.name}': its secret was sealed with another TESSERA_NOTIFY_KEY; set the channel again` });
+    }
   }
 
   function notifierOf(channel: ChannelDoc, secret: string | undefined): Notifier {
@@ -214,7 +219,13 @@ export function notifyActivities(deps: OpsActivityDeps) {
         await records.attempt(input.appId, input.notificationId, input.channel, { status: 'failed', attempts: attempt, error: message }, now());
         throw ApplicationFailure.create({ type: 'notify_channel_missing', nonRetryable: true, message });
       }
-      const secret = secretOf(channel);
+      let secret: string | undefined;
+      try {
+        secret = secretOf(channel);
+      } catch (error) {
+        await records.attempt(input.appId, input.notificationId, input.channel, { status: 'failed', attempts: attempt, error: (error as Error).message }, now());
+        throw error;
+      }
       const notice: OpsNotice = { ...input.notice };
       if (DECISION_EVENTS.includes(input.notice.kind as NotifyEvent)) {
         const links = await linksFor(input, channel);

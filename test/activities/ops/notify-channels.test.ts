@@ -4,8 +4,8 @@
  * twice first — it still gets the notification exactly once, deduplicated by `webhook-id`), a
  * Slack-compatible receiver (Block Kit with approve and reject buttons) and a mailbox (smtp-server
  * with a login, read with mailparser: text and HTML parts, Message-ID from the notification id).
- * A receiver that refuses for good is recorded as failed and never holds up the playbook; a
- * repeated dispatch sends nothing twice.
+ * A receiver that refuses for good, or a channel whose secret no longer decrypts, is recorded as
+ * failed at once and never holds up the playbook; a repeated dispatch sends nothing twice.
  */
 import { randomBytes } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -56,6 +56,8 @@ beforeAll(async () => {
   });
   // Refuses every delivery for good: it expects another secret, so every signature is bad (401).
   await channel({ name: 'refuser', type: 'webhook', url: refuser.url, allow_private_addresses: true, secret_enc: keys.encrypt('x'.repeat(20)) });
+  // Its secret was sealed with another TESSERA_NOTIFY_KEY: unreadable, failed at once, nothing sent.
+  await channel({ name: 'stale', type: 'webhook', url: refuser.url, allow_private_addresses: true, secret_enc: new NotifyKeys(randomBytes(32).toString('base64url')).encrypt('y'.repeat(20)) });
 }, 120_000);
 
 afterAll(async () => {
@@ -80,7 +82,7 @@ it('an incident that wants approval reaches the webhook, the Slack receiver and 
   await new OpsPolicies(kit.mongo, kit.redis).put(APP, {
     promotion_after_approvals: null,
     rules: { burn_spike: { autonomy: 'approval', ttl_seconds: 60 } },
-    notifications: { routes: [{ rules: ['burn_spike'], severities: [], events: [], channels: ['hook', 'chat', 'mail', 'refuser'] }], default_channels: ['log'] },
+    notifications: { routes: [{ rules: ['burn_spike'], severities: [], events: [], channels: ['hook', 'chat', 'mail', 'refuser', 'stale'] }], default_channels: ['log'] },
   }, 'admin', new Date());
   await kit.withWorker(async () => {
     await kit.activities.raiseAlerts({ findings: [finding] });
@@ -130,10 +132,11 @@ it('an incident that wants approval reaches the webhook, the Slack receiver and 
     const records = new Notifications(kit.mongo, kit.redis);
     const byChannel = await waitFor('the delivery record', async () => {
       const docs = (await records.list({ app_id: APP, limit: 100 })).filter((doc) => doc.notification_id === approvalId);
-      const done = docs.length === 4 && docs.every((doc) => doc.status === 'delivered' || doc.status === 'failed');
+      const done = docs.length === 5 && docs.every((doc) => doc.status === 'delivered' || doc.status === 'failed');
       return done ? Object.fromEntries(docs.map((doc) => [doc.channel, doc])) as Record<string, NotificationDoc> : undefined;
     });
-    expect(Object.keys(byChannel).sort()).toEqual(['chat', 'hook', 'mail', 'refuser']);
+    expect(Object.keys(byChannel).sort()).toEqual(['chat', 'hook', 'mail', 'refuser', 'stale']);
+    expect(byChannel.stale).toMatchObject({ status: 'failed', attempts: 1, last_error: expect.stringContaining('sealed with another TESSERA_NOTIFY_KEY') });
     expect(byChannel.hook).toMatchObject({ status: 'delivered', attempts: 3, last_error: 'receiver answered 503' });
     expect(byChannel.chat).toMatchObject({ status: 'delivered', attempts: 1, channel_type: 'slack' });
     expect(byChannel.mail).toMatchObject({ status: 'delivered', channel_type: 'email' });
