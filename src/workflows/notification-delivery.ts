@@ -4,8 +4,18 @@
  * retries run out is recorded as failed, the others are not held back. Started (and not awaited) by
  * the dispatching activity, so neither a slow nor a failing channel holds up the playbook.
  */
+import { proxyActivities } from '@temporalio/workflow';
+import type { OpsActivities } from '../activities/ops';
 import type { NotificationDeliveryInput, NotificationDeliveryResult } from './ops-contract';
-import { deliveries, ops } from './ops/activities';
+import { ops } from './ops/activities';
+
+/** A notification on one channel: each attempt bounded (a receiver that hangs is cut off), retried
+ * with backoff for about four minutes; a receiver that refuses for good (a 4xx, a refused address,
+ * an unreadable secret) fails at once (non-retryable), and the channel is recorded as failed. */
+const deliveries = proxyActivities<OpsActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+});
 
 export async function notificationDelivery(input: NotificationDeliveryInput): Promise<NotificationDeliveryResult> {
   const delivered: string[] = [];

@@ -12,11 +12,3 @@ export const explain = proxyActivities<OpsActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { ...retry, maximumAttempts: 2 },
 });
-
-/** A notification on one channel: each attempt bounded (a receiver that hangs is cut off), retried
- * with backoff for about four minutes; a receiver that refuses for good (a 4xx, a refused address)
- * fails at once (non-retryable). The delivery workflow records a channel that never succeeded. */
-export const deliveries = proxyActivities<OpsActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
-});
