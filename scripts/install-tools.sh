@@ -26,6 +26,13 @@ need() {
   fi
 }
 stamp_ok() { [ -x "$1" ] && [ -f "$1.version" ] && [ "$(cat "$1.version")" = "$2" ]; }
+# Installs a Debian package where we may (root with apt-get); returns 1 where we may not.
+apt_install() {
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
+  say "installing $1 from Debian${2:+ ($2)}"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >/dev/null
+}
 
 # Node packages (chdb ships ClickHouse as a prebuilt library through npm).
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -47,14 +54,10 @@ fi
 
 # PostgreSQL from Debian: FerretDB's storage. The embedded stack runs it as a child process.
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing PostgreSQL from Debian"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-  else
+  apt_install postgresql || {
     say "missing prerequisite PostgreSQL: install it (Debian: sudo apt-get install -y postgresql) or set MONGODB_URI"
     exit 1
-  fi
+  }
 fi
 
 # FerretDB (MongoDB wire protocol on PostgreSQL), through the small wrapper in tools/ferretdb,
@@ -99,26 +102,17 @@ fi
 
 # redis-server from Debian.
 if ! command -v redis-server >/dev/null 2>&1 && [ ! -x "$TOOLS/bin/redis-server" ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing redis-server from Debian"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
-  else
+  apt_install redis-server || {
     say "missing prerequisite 'redis-server': install it (Debian: sudo apt-get install -y redis-server) or set REDIS_URL"
     exit 1
-  fi
+  }
 fi
 
 # Chromium from Debian: the real browser the browser-path tests drive through playwright-core
 # (which downloads no browser of its own).
 if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing chromium from Debian (for the browser tests)"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
-  else
+  apt_install chromium "for the browser tests" ||
     say "chromium is not installed (Debian: sudo apt-get install -y chromium): the browser tests will be skipped"
-  fi
 fi
 
 # Schemathesis, from the Python package registry, into its own virtualenv. The newest Python 3.12+

@@ -23,25 +23,16 @@
  * `npm test` runs a reduced pass (8 × 15 messages); `npm run fuzz:turns` the full one
  * (TESSERA_TURN_FUZZ=full: 8 × 128), printing the counts. TESSERA_TURN_FUZZ_SEED picks the seed.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { FastifyInstance } from 'fastify';
-import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChatActivities } from '../../src/activities/chat';
-import { createApiRuntime } from '../../src/api/build-runtime';
-import { buildApi } from '../../src/api/server';
-import { buildPriceBook, nanosToUsd } from '../../src/domain/pricing';
+import { nanosToUsd } from '../../src/domain/pricing';
 import { tenantCollections } from '../../src/stores/tenant-collection';
-import { createChatKit, TEMPLATES_DIR, type ChatKit } from '../support/chat-kit';
+import { startApiStack } from '../support/api-stack';
+import { TEMPLATES_DIR, type ChatKit } from '../support/chat-kit';
 import { firstDifference, oddMessages, SCHEMA_MAX_CHARS, storedReplyText, storedUserText, type OddCase } from '../support/odd-messages';
-import { services } from '../support/services';
 import { openSse, type Frame, type SseClient } from '../support/stream-clients';
-import { startDevServer } from '../support/temporal';
 
 const FULL = process.env.TESSERA_TURN_FUZZ === 'full';
 const SEED = Number(process.env.TESSERA_TURN_FUZZ_SEED ?? 17);
@@ -64,8 +55,8 @@ interface Stack {
 let stack: Stack;
 const appKeys: Record<string, string> = {};
 
-/** The API on real services, as test/support/api-stack.ts builds it, with the fuzzer's two
- * templates beside the repository's own (a templates directory of its own). */
+/** The API on real services (test/support/api-stack.ts), with the fuzzer's two templates beside
+ * the repository's own (a templates directory of its own). */
 async function startStack(): Promise<Stack> {
   const templatesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'turn-fuzz-templates-'));
   for (const name of fs.readdirSync(TEMPLATES_DIR)) fs.cpSync(path.join(TEMPLATES_DIR, name), path.join(templatesDir, name), { recursive: true });
@@ -75,47 +66,13 @@ async function startStack(): Promise<Stack> {
     const template = { ...assistant, name, description: 'The turn fuzzer: long echoes, no tools', max_output_tokens: 32_768, turn_token_budget: 10_000_000, max_input_chars: maxInputChars };
     fs.writeFileSync(path.join(templatesDir, name, 'template.json'), JSON.stringify(template, null, 2));
   }
-  const env: TestWorkflowEnvironment = await startDevServer();
-  const kit = await createChatKit(env, { label: 'turnfuzz' });
-  const secrets = { adminKey: `tsa_${randomBytes(18).toString('base64url')}`, jwtSecret: randomBytes(32).toString('base64url'), keyPepper: randomBytes(32).toString('base64url') };
-  const runtime = createApiRuntime({
-    temporal: env.client,
-    mongo: kit.mongo,
-    redis: kit.redis,
-    secrets,
-    templatesDir,
-    packsDir: path.resolve(TEMPLATES_DIR, '../packs'),
-    publicUrl: 'http://127.0.0.1:0',
-    chatTaskQueue: kit.taskQueue,
-  });
-  const api: FastifyInstance = await buildApi({ logLevel: 'silent', probes: [], runtime });
-  await api.listen({ host: '127.0.0.1', port: 0 });
-  const address = api.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  runtime.publicUrl = url;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: kit.taskQueue,
-    workflowBundle: { codePath: services().workflowBundlePath },
-    activities: createChatActivities({
-      mongo: kit.mongo,
-      redis: kit.redis,
-      llm: new OpenAI({ apiKey: 'offline', baseURL: services().llmBaseUrl, maxRetries: 0 }),
-      priceBook: buildPriceBook(),
-      httpAllowlist: [],
-    }),
-  });
-  const running = worker.run();
+  const api = await startApiStack({ label: 'turnfuzz', templatesDir });
   return {
-    url,
-    kit,
-    adminKey: secrets.adminKey,
+    url: api.url,
+    kit: api.kit,
+    adminKey: api.adminKey,
     async close() {
       await api.close();
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await kit.close();
-      await env.teardown();
       fs.rmSync(templatesDir, { recursive: true, force: true });
     },
   };

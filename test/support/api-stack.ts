@@ -40,6 +40,8 @@ export interface ApiStackOptions {
   env?: TestWorkflowEnvironment;
   /** Chat task queue (default: one of the kit's own); API processes of their own use `tessera-chat`. */
   taskQueue?: string;
+  /** Templates the API loads (default: the repository's templates/). */
+  templatesDir?: string;
 }
 
 export async function startApiStack(options: ApiStackOptions = {}): Promise<ApiStack> {
@@ -56,7 +58,7 @@ export async function startApiStack(options: ApiStackOptions = {}): Promise<ApiS
     mongo: kit.mongo,
     redis: kit.redis,
     secrets,
-    templatesDir: TEMPLATES_DIR,
+    templatesDir: options.templatesDir ?? TEMPLATES_DIR,
     publicUrl: 'http://127.0.0.1:0',
     chatTaskQueue: kit.taskQueue,
   });
