@@ -6,11 +6,11 @@
  * e-mail Message-ID).
  */
 import { z } from 'zod';
-import type { RuleName } from './policy';
 
-/** The rules a route may name (the ops rules, and `spend` for budget thresholds); kept in step with
- * `RULES` by the type below (no value import: policy.ts imports this module). */
-const ROUTE_RULES = ['noisy_tenant', 'error_spike', 'burn_spike', 'budget', 'spend'] as const satisfies readonly (RuleName | 'spend')[];
+/** The rules a route may name: the ops rules, and `spend` for budget thresholds. policy.ts, which
+ * imports this module (never the other way round), checks that its `RULES` are all here. */
+export const ROUTE_RULES = ['noisy_tenant', 'error_spike', 'burn_spike', 'budget', 'spend'] as const;
+export type NotifyRouteRule = (typeof ROUTE_RULES)[number];
 
 /** The state changes that notify. `spend` is a budget threshold crossed (no incident). */
 export const NOTIFY_EVENTS = [
@@ -76,7 +76,7 @@ export const DEFAULT_NOTIFICATION_POLICY: NotificationPolicy = {
 /** The channels a notification goes to: every matching route's, else the default ones. */
 export function routeNotification(
   policy: NotificationPolicy,
-  what: { rule: RuleName | 'spend'; severity?: Severity; event: NotifyEvent; escalation?: boolean },
+  what: { rule: NotifyRouteRule; severity?: Severity; event: NotifyEvent; escalation?: boolean },
 ): string[] {
   if (what.escalation) return unique(policy.escalation_channels);
   const matching = policy.routes.filter(
@@ -142,7 +142,7 @@ export interface NotificationDoc {
   channel_type: ChannelType | 'log';
   event: NotifyEvent;
   incident_id?: string;
-  rule: RuleName | 'spend';
+  rule: NotifyRouteRule;
   summary: string;
   status: DeliveryStatus;
   attempts: number;

@@ -5,11 +5,11 @@
  * `src/stores/ops-policies.ts`'s job.
  */
 import { z } from 'zod';
-import { DEFAULT_NOTIFICATION_POLICY, notificationPolicySchema } from './notify';
+import { DEFAULT_NOTIFICATION_POLICY, notificationPolicySchema, type NotifyRouteRule } from './notify';
 
 export const OPS_ACTIONS = ['throttle', 'pause', 'disable_pack', 'notify'] as const;
 export type OpsAction = (typeof OPS_ACTIONS)[number];
-export const RULES = ['noisy_tenant', 'error_spike', 'burn_spike', 'budget'] as const;
+export const RULES = ['noisy_tenant', 'error_spike', 'burn_spike', 'budget'] as const satisfies readonly NotifyRouteRule[];
 export type RuleName = (typeof RULES)[number];
 export const AUTONOMY = ['shadow', 'approval', 'automatic'] as const;
 export type Autonomy = (typeof AUTONOMY)[number];
