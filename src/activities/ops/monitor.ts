@@ -33,7 +33,7 @@ export function monitorActivities(deps: OpsActivityDeps) {
   /**
    * Budget thresholds (the policy's `spend_thresholds`): each notifies once per app, month and
    * threshold, on every replica together — the first to `SET NX` its claim in Redis sends it; a
-   * claim whose dispatch failed is given back, so a retry sends it.
+   * claim whose dispatch failed is given back, so the next sample sends it.
    */
   async function alertSpend(sample: AppSample, policy: OpsPolicy, at: Date): Promise<string[]> {
     const month = at.toISOString().slice(0, 7);
@@ -55,9 +55,11 @@ export function monitorActivities(deps: OpsActivityDeps) {
           summary: `${sample.app_id} has spent $${spent} of its $${budget} monthly budget (${month}): ${pct} % reached`,
           notificationId,
         });
-      } catch (error) {
+      } catch {
+        // Given back: the next sample (a few seconds on) claims and sends it; the sample itself
+        // goes on, so a notification problem never holds up monitoring.
         await deps.redis.del(claim);
-        throw error;
+        continue;
       }
       sent.push(notificationId);
     }
