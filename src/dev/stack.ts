@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Config } from '../config';
+import { usesSharedServices, type Config } from '../config';
 import { createApiRuntime } from '../api/build-runtime';
 import { buildApi } from '../api/server';
 import { apiLimitsFromConfig } from '../api/limits';
@@ -244,7 +244,9 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
   // The ops autopilot: its worker, the fast monitoring loop and the backstop Schedule. The
   // notification key (channel secrets, approve/reject links) is the API's too.
   const temporalClient = new Client(clientOptions);
-  const notifyKey = config.TESSERA_NOTIFY_KEY ?? readOrCreateSecret(dataDir, 'notify-key');
+  // Generated only for a private stack: a worker replica of a shared deployment (Temporal, MongoDB
+  // and Redis external) uses the configured key or none, as tessera-api does, never one of its own.
+  const notifyKey = config.TESSERA_NOTIFY_KEY ?? (usesSharedServices(config) ? undefined : readOrCreateSecret(dataDir, 'notify-key'));
   const linkBaseUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   const opsWorker = await startOpsWorker({
     extra: workerExtra,
@@ -258,7 +260,7 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
       taskQueue: TASK_QUEUES.ops,
       llm: { client: new OpenAI({ apiKey: llm.apiKey ?? 'unset', baseURL: llm.baseUrl, maxRetries: 0 }), model: 'gpt-4.1-mini' },
       notifier: logNotifier(log),
-      notify: { keys: new NotifyKeys(notifyKey), publicUrl: linkBaseUrl },
+      notify: { ...(notifyKey ? { keys: new NotifyKeys(notifyKey) } : {}), publicUrl: linkBaseUrl },
       packSwitch: packStoreSwitch(mongo),
     },
   });
@@ -298,7 +300,7 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
       templatesDir: path.resolve(config.TESSERA_TEMPLATES_DIR),
       publicUrl,
       analytics: { clickhouse, pseudonymize, gridGramsPerKwh: config.TESSERA_GRID_GCO2E_PER_KWH },
-      notifyKey,
+      ...(notifyKey ? { notifyKey } : {}),
     }),
   });
   teardown.add('API', () => api.close());

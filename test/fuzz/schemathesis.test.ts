@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pseudonymizer } from '../../src/activities/analytics/pseudonym';
+import { NotifyKeys } from '../../src/domain/ops/notify-crypto';
 import type { ClickHouseStore } from '../../src/stores/clickhouse';
 import { openTestClickHouse } from '../analytics/support';
 import { startApiStack, type ApiStack } from '../support/api-stack';
@@ -48,6 +49,8 @@ beforeAll(async () => {
   stack = await startApiStack({ label: 'schemathesis' });
   clickhouse = await openTestClickHouse('schemathesis');
   stack.runtime.analytics = { clickhouse, pseudonymize: pseudonymizer('schemathesis-pseudonym-key-0123'), gridGramsPerKwh: 400, taskQueue: uniqueName('st-analytics') };
+  // Fully configured, as the launcher is: channel secrets and decision links need the notification key.
+  stack.runtime.notify = { keys: new NotifyKeys('schemathesis-notify-key-0123456789abcdef') };
   appKey = await stack.createApp('st-app', { tier: 'enterprise' });
   const session = await stack.call('POST', '/v1/sessions', { key: appKey, body: { template: 'assistant', user_id: 'st-user', chat_id: 'st-chat' } });
   expect(session.status).toBe(200);
