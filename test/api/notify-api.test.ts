@@ -17,6 +17,7 @@ import { AuditRepository } from '../../src/stores/audit-repository';
 import { startApiStack, type ApiStack } from '../support/api-stack';
 import { startHttpReceiver, startMailbox, type HttpReceiver, type Mailbox } from '../support/notify-receivers';
 import { services, uniqueName } from '../support/services';
+import { waitFor } from '../support/wait-for';
 
 const APP = 'paged';
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
@@ -61,15 +62,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const json = async <T>(response: Response): Promise<T> => (await response.json()) as T;
 

@@ -10,6 +10,7 @@ import type { Finding } from '../../src/domain/ops';
 import { OpsControls } from '../../src/stores/ops-controls';
 import { startApiStack, type ApiStack } from '../support/api-stack';
 import { startOpsBeside, type RunningOps } from '../support/ops-worker';
+import { waitFor } from '../support/wait-for';
 
 let stack: ApiStack;
 let model: Awaited<ReturnType<typeof startOfflineModel>>;
@@ -50,14 +51,6 @@ async function incidents(appId: string): Promise<IncidentView[]> {
   return (await json<{ incidents: IncidentView[] }>(response)).incidents;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, attempts = 600): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await pause(100);
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 describe('noisy tenant', () => {
   it('is throttled on its second sample over the share, once, and reverts after the TTL; the quiet app is served', async () => {

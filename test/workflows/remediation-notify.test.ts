@@ -25,6 +25,7 @@ import { TEMPLATES_DIR } from '../support/chat-kit';
 import { startHttpReceiver, type HttpReceiver } from '../support/notify-receivers';
 import { createOpsKit, type OpsKit } from '../support/ops-kit';
 import { startTimeSkipping } from '../support/temporal';
+import { waitFor } from '../support/wait-for';
 
 const APP = 'escl';
 const keys = new NotifyKeys(randomBytes(32).toString('base64url'));
@@ -65,15 +66,6 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const events = (receiver: HttpReceiver) => [...receiver.accepted.values()].map((delivery) => (delivery.body as { data: { event: string } }).data.event);
 const tokenOf = (url: string) => new URL(url).searchParams.get('token')!;

@@ -20,6 +20,7 @@ import type { remediation } from '../../../src/workflows/remediation';
 import { startHttpReceiver, startMailbox, type HttpReceiver, type Mailbox } from '../../support/notify-receivers';
 import { createOpsKit, type OpsKit } from '../../support/ops-kit';
 import { startTimeSkipping } from '../../support/temporal';
+import { waitFor } from '../../support/wait-for';
 
 const APP = 'ntfy';
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
@@ -66,15 +67,6 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const finding: Finding = { rule: 'burn_spike', app_id: APP, severity: 'act', summary: `${APP} burns 9x its baseline`, evidence: { factor: 9 }, proposed_action: 'throttle' };
 

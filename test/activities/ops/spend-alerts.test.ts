@@ -14,6 +14,7 @@ import { OpsPolicies } from '../../../src/stores/ops-policies';
 import { startHttpReceiver, type HttpReceiver } from '../../support/notify-receivers';
 import { createOpsKit, type OpsKit } from '../../support/ops-kit';
 import { startTimeSkipping } from '../../support/temporal';
+import { waitFor } from '../../support/wait-for';
 
 const APP = 'spendy';
 let env: TestWorkflowEnvironment;
@@ -33,15 +34,6 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 it('two workers sampling at once send one alert per threshold and month', async () => {
   await new OpsPolicies(kit.mongo, kit.redis).put(APP, {
