@@ -26,6 +26,7 @@ import { startOfflineModel } from '../src/dev/offline-model';
 import { Teardown } from '../src/dev/teardown';
 import { loadTemplate } from '../src/stores/templates';
 import { loadWorkflowBundle } from '../src/workers/workflow-bundle';
+import { apiClient, json } from './support/api-client';
 import { startBenchStack } from './support/bench-stack';
 import { installQuietRuntime } from './support/runtime-log';
 import { startApiProcess, startStreamWorker } from './support/stream-processes';
@@ -42,28 +43,6 @@ const USER = 'bench-user';
 const FULL = { quick: false, warmup: 3, rounds: 30, turns: 60 };
 const QUICK = { quick: true, warmup: 1, rounds: 6, turns: 12 };
 type Plan = typeof FULL;
-
-interface Api {
-  url: string;
-  call(method: string, route: string, key: string, body?: unknown): Promise<Response>;
-}
-
-async function json<T>(response: Response, what: string): Promise<T> {
-  if (!response.ok) throw new Error(`${what}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-function apiClient(url: string): Api {
-  return {
-    url,
-    call: (method, route, key, body) =>
-      fetch(`${url}${route}`, {
-        method,
-        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      }),
-  };
-}
 
 /** Something to say in round `n`: different each time, so every answer is a fresh one. */
 const prompt = (n: number) => `Round ${n}: tell me about streaming tokens to many clients at once`;

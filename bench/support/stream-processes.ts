@@ -12,7 +12,8 @@ import type { StreamWorkerSettings } from './stream-worker';
 const ROOT = path.resolve(__dirname, '../..');
 const READY_TIMEOUT_MS = 180_000;
 
-function startChild(name: string, entry: string, args: string[], env: Record<string, string>, ready: RegExp, teardown: Teardown): Promise<RegExpExecArray> {
+/** Starts `entry` under tsx; resolves with the match of `ready` on its stdout. */
+export function startChild(name: string, entry: string, args: string[], env: Record<string, string>, ready: RegExp, teardown: Teardown): Promise<RegExpExecArray> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   teardown.add(name, async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;

@@ -53,6 +53,11 @@ export interface SplitDelay {
 export interface TurnSamples {
   delays: number[];
   split: SplitDelay[];
+  /** When (`preciseNow`) the turn's first `message.delta` and its end arrived. */
+  firstDeltaAt?: number;
+  endedAt?: number;
+  /** The event that ended the turn (`turn.completed` or `turn.failed`). */
+  endedBy?: string;
 }
 
 /** Delays per turn from a chat's live events, and a wait for a turn's end. */
@@ -65,6 +70,7 @@ class TurnDelays {
     const turnId = frame.turn_id ?? '';
     if (frame.type === 'message.delta') {
       const samples = this.delays.get(turnId) ?? { delays: [], split: [] };
+      samples.firstDeltaAt ??= arrivedAt;
       const text = String(frame.data.delta ?? '');
       samples.delays.push(...delaysIn(text, arrivedAt));
       const addedAt = Number(frame.id?.split('-')[0]);
@@ -73,6 +79,8 @@ class TurnDelays {
       }
       this.delays.set(turnId, samples);
     } else if (frame.type === 'turn.completed' || frame.type === 'turn.failed') {
+      const samples = this.delays.get(turnId) ?? { delays: [], split: [] };
+      this.delays.set(turnId, { ...samples, endedAt: arrivedAt, endedBy: frame.type });
       this.completed.add(turnId);
       this.waiters.get(turnId)?.();
     }

@@ -1,0 +1,179 @@
+/**
+ * bench/ttft — what a chat user waits for: from the client's `POST /v1/chats/:id/messages?wait=false`
+ * to the first `message.delta` at an SSE client already connected to the chat's events, and to
+ * `turn.completed`, through Tessera as deployed (the API process and a worker process on the
+ * embedded services), against two baselines in the same run:
+ *
+ *   (a) direct: a Fastify server in a process of its own that streams the same model call straight
+ *       to its SSE clients (no Temporal, no stores);
+ *   (b) non-durable: the same kind of server doing a Tessera turn's store writes (admission, user
+ *       and assistant messages, usage event, counters, the Redis stream events) with the worker's
+ *       own activity code, but without Temporal.
+ *
+ *   npm run bench:ttft [-- --quick]
+ *
+ * The offline model runs in this process, paced per token as in `bench:stream`. The three paths
+ * take turns one at a time, in rotating order, so each meets the machine alone and all meet it at
+ * the same moments. The load average is printed before and after (a shared machine shows there).
+ * A missed target prints MISSED; only a crash exits non-zero.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config';
+import { freePort } from '../src/dev/child-service';
+import { preciseNow, startOfflineModel } from '../src/dev/offline-model';
+import { Teardown } from '../src/dev/teardown';
+import { TASK_QUEUES } from '../src/workflows/contract';
+import { loadWorkflowBundle } from '../src/workers/workflow-bundle';
+import { startWorkerProcesses } from '../src/workers/worker-processes';
+import { apiClient, json } from './support/api-client';
+import { startBenchStack } from './support/bench-stack';
+import { installQuietRuntime } from './support/runtime-log';
+import { API_LISTENING, startApiProcess, startChild } from './support/stream-processes';
+import { openSseReader, type ChatReader, type TurnSamples } from './support/stream-readers';
+import type { TtftBaselineSettings } from './support/ttft-baseline';
+import { reportTtft, type TtftPath, type TtftSamples } from './support/ttft-report';
+
+const root = path.resolve(__dirname, '..');
+const TOKEN_LATENCY_MS = 20;
+const TURN_DEADLINE_MS = 30_000;
+const APP = 'bench';
+const NONDURABLE_APP = 'bench-nondurable';
+const USER = 'bench-user';
+const TEMPLATE = 'assistant';
+const DB = 'tessera_bench_ttft';
+const REDIS_PREFIX = 'bench-ttft:';
+
+const FULL = { quick: false, warmup: 5, turns: 100 };
+const QUICK = { quick: true, warmup: 2, turns: 15 };
+
+/** Something to say in round `n`: different each time, the same on every path. */
+const prompt = (n: number) => `Round ${n}: how long until the first word of the answer shows?`;
+
+/** One path as its client sees it: where to POST a chat's messages, and its live events. */
+interface ClientPath {
+  post(content: string): Promise<Response>;
+  events: ChatReader;
+}
+
+async function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${TURN_DEADLINE_MS / 1000} s`)), TURN_DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One turn: POST, then wait for its end at the SSE client; times from the POST's start. */
+async function timeTurn(client: ClientPath, content: string, samples: TtftSamples | undefined): Promise<void> {
+  const sentAt = preciseNow();
+  const response = await client.post(content);
+  const acceptedAt = preciseNow();
+  const { turn_id: turnId } = await json<{ turn_id: string }>(response, 'a turn');
+  const turn: TurnSamples = await withDeadline(client.events.take(turnId), `turn ${turnId}`);
+  if (!samples) return;
+  if (turn.endedBy !== 'turn.completed' || turn.firstDeltaAt === undefined || turn.endedAt === undefined) {
+    samples.failed++;
+    return;
+  }
+  samples.accepted.push(acceptedAt - sentAt);
+  samples.firstToken.push(turn.firstDeltaAt - sentAt);
+  samples.completed.push(turn.endedAt - sentAt);
+}
+
+async function main(): Promise<void> {
+  const plan = process.argv.includes('--quick') ? QUICK : FULL;
+  const loadBefore = os.loadavg();
+  process.stderr.write(`load average before: ${loadBefore.map((v) => v.toFixed(2)).join(' ')} (${os.cpus().length} cores)\n`);
+  const config = loadConfig();
+  const teardown = new Teardown((step, error) => process.stderr.write(`stopping ${step} failed: ${error instanceof Error ? error.message : String(error)}\n`));
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-ttft-'));
+  teardown.add('scratch directory', async () => fs.rmSync(scratch, { recursive: true, force: true }));
+  process.once('SIGINT', () => void teardown.run().finally(() => process.exit(130)));
+  process.once('SIGTERM', () => void teardown.run().finally(() => process.exit(130)));
+  try {
+    installQuietRuntime();
+    process.stderr.write(`starting Temporal dev server, FerretDB, Redis and the offline model (scratch: ${scratch})...\n`);
+    const stack = await startBenchStack({ toolsDir: config.toolsDir, scratchDir: scratch, teardown });
+    const model = await startOfflineModel({ port: 0, tokenLatencyMs: TOKEN_LATENCY_MS });
+    teardown.add('paced offline model', () => model.close());
+
+    process.stderr.write('bundling workflows, starting the worker, API and baseline processes...\n');
+    const bundle = await loadWorkflowBundle(path.join(config.dataDir, 'cache'));
+    const stores = { mongoUri: stack.mongoUri, mongoDb: DB, redisUrl: stack.redisUrl };
+    const secrets = { adminKey: `tsa_${randomBytes(18).toString('base64url')}`, jwtSecret: randomBytes(32).toString('base64url'), keyPepper: randomBytes(32).toString('base64url') };
+    const baseline = (settings: TtftBaselineSettings) =>
+      startChild(`${settings.mode} baseline`, path.join(__dirname, 'support', 'ttft-baseline.ts'), [JSON.stringify(settings)], {}, API_LISTENING, teardown).then((match) => match[1] as string);
+    const common = { llmBaseUrl: model.url, templatesDir: path.join(root, 'templates'), template: TEMPLATE };
+    const [workers, apiUrl, directUrl, nondurableUrl] = await Promise.all([
+      startWorkerProcesses(1, {
+        ...stores,
+        temporalAddress: stack.temporalAddress,
+        namespace: 'default',
+        taskQueue: TASK_QUEUES.chat,
+        redisKeyPrefix: REDIS_PREFIX,
+        llm: { baseUrl: model.url, apiKey: 'offline' },
+        httpAllowlist: [],
+        workflowBundleFile: bundle.file,
+      }),
+      startApiProcess({ ...stores, temporalAddress: stack.temporalAddress, redisPrefix: REDIS_PREFIX, secrets, dataDir: path.join(scratch, 'api'), port: await freePort() }, teardown),
+      baseline({ mode: 'direct', ...common }),
+      baseline({ mode: 'nondurable', ...common, ...stores, redisPrefix: REDIS_PREFIX, appId: NONDURABLE_APP, userId: USER }),
+    ]);
+    teardown.add('worker process', () => workers.stop());
+
+    const api = apiClient(apiUrl);
+    const created = await json<{ api_key: string }>(await api.call('POST', '/v1/apps', secrets.adminKey, { app_id: APP, name: 'bench', tier: 'enterprise' }), 'creating the app');
+    // (b)'s app exists as Tessera's does (its limits, budget and counters are the same kind of keys).
+    await json(await api.call('POST', '/v1/apps', secrets.adminKey, { app_id: NONDURABLE_APP, name: 'bench (b)', tier: 'enterprise' }), 'creating the app of (b)');
+    const session = await json<{ chat_id: string; runtime_token: string; sse_url: string }>(
+      await api.call('POST', '/v1/sessions', created.api_key, { template: TEMPLATE, user_id: USER, chat_id: 'ttft-1' }),
+      'opening a session',
+    );
+    const postTo = (baseUrl: string, chatId: string, key: string) => (content: string) =>
+      apiClient(baseUrl).call('POST', `/v1/chats/${chatId}/messages?wait=false`, key, { content });
+    const [tesseraEvents, directEvents, nondurableEvents] = await Promise.all([
+      openSseReader(`${session.sse_url}?access_token=${encodeURIComponent(session.runtime_token)}`),
+      openSseReader(`${directUrl}/v1/chats/ttft-a/events`),
+      openSseReader(`${nondurableUrl}/v1/chats/ttft-b/events`),
+    ]);
+    teardown.add('stream clients', async () => [tesseraEvents, directEvents, nondurableEvents].forEach((reader) => reader.close()));
+    const clients: Record<TtftPath, ClientPath> = {
+      tessera: { post: postTo(apiUrl, session.chat_id, created.api_key), events: tesseraEvents },
+      direct: { post: postTo(directUrl, 'ttft-a', 'none'), events: directEvents },
+      nondurable: { post: postTo(nondurableUrl, 'ttft-b', 'none'), events: nondurableEvents },
+    };
+
+    const empty = (): TtftSamples => ({ accepted: [], firstToken: [], completed: [], failed: 0 });
+    const samples: Record<TtftPath, TtftSamples> = { tessera: empty(), direct: empty(), nondurable: empty() };
+    const order: TtftPath[] = ['tessera', 'direct', 'nondurable'];
+    process.stderr.write(`measuring (${plan.warmup} warm-up rounds, then ${plan.turns} turns per path, model at ${TOKEN_LATENCY_MS} ms/token)...\n`);
+    for (let n = 1; n <= plan.warmup + plan.turns; n++) {
+      const keep = n > plan.warmup;
+      // Rotate who goes first, so no path always follows the same one.
+      for (let i = 0; i < order.length; i++) {
+        const path = order[(n + i) % order.length] as TtftPath;
+        await timeTurn(clients[path], prompt(n), keep ? samples[path] : undefined);
+      }
+      if (n % 10 === 0 || n === plan.warmup + plan.turns) process.stderr.write(`round ${n}/${plan.warmup + plan.turns}\n`);
+    }
+
+    reportTtft({ quick: plan.quick, tokenLatencyMs: TOKEN_LATENCY_MS, turns: plan.turns, samples, load: { before: loadBefore, after: os.loadavg(), cpus: os.cpus().length } });
+  } finally {
+    await teardown.run();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
