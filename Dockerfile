@@ -54,6 +54,17 @@ RUN npm ci --omit=dev --no-fund --no-audit \
  && rm -rf /tmp/tsx /root/.npm \
  && node --import tsx -e "process.exit(0)"
 
+# The console (console/, served by the API at /console): built by Vite, a dev dependency, in a stage
+# of its own with the whole locked tree (install scripts skipped: the build runs none of them);
+# only its output, dist/console/, reaches the image.
+FROM ${NODE_IMAGE} AS console
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --ignore-scripts --no-fund --no-audit
+COPY console ./console
+RUN npm run console:build \
+ && test -f dist/console/index.html
+
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -67,6 +78,7 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 COPY templates ./templates
 COPY packs ./packs
+COPY --from=console /app/dist/console ./dist/console
 RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
 EXPOSE 8080

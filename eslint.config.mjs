@@ -85,10 +85,11 @@ export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/', 'tools/'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    // console/ (the browser console, Preact) is checked with its own tsconfig (console/tsconfig.json).
+    files: ['**/*.ts', 'console/**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: root } },
     plugins: { 'import-x': importX, tessera: { rules: { 'workflow-imports': workflowImports, 'layer-imports': layerImports } } },
-    settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js', '.json'] } } },
+    settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.tsx', '.js', '.json'] } } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],

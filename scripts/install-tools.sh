@@ -138,3 +138,7 @@ if ! stamp_ok "$VENV/bin/schemathesis" "$SCHEMATHESIS_VERSION-$HYPOTHESIS_VERSIO
   "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" "hypothesis==$HYPOTHESIS_VERSION"
   echo "$SCHEMATHESIS_VERSION-$HYPOTHESIS_VERSION" > "$VENV/bin/schemathesis.version"
 fi
+
+# The console's assets (console/ built by Vite into dist/console/, served by the API at /console):
+# rebuilt only when its sources or the locked build packages changed.
+bash scripts/console-build.sh

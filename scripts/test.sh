@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 . scripts/use-node.sh  # the pinned Node.js LTS first on PATH (installed into .tools/ if the machine's is older)
 bash scripts/install-tools.sh
 echo "== node $(node --version)"
-echo "== typecheck" && npx tsc -p tsconfig.json --noEmit
+echo "== typecheck" && npx tsc -p tsconfig.json --noEmit && npx tsc -p console/tsconfig.json --noEmit
 echo "== lint" && npx eslint --max-warnings 0 .
 echo "== tests"
 mkdir -p .data

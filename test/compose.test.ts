@@ -458,6 +458,22 @@ describe('Dockerfile', () => {
     }
   });
 
+  it('builds the console in a stage of its own (with dev dependencies) and copies only its output into the image', () => {
+    const stages = dockerfile.map((instruction, index) => ({ ...instruction, index })).filter((instruction) => instruction.keyword === 'FROM');
+    const consoleStart = stages.find((stage) => / AS console$/i.test(stage.args))?.index;
+    expect(consoleStart).toBeDefined();
+    const consoleEnd = stages.find((stage) => stage.index > consoleStart!)?.index ?? dockerfile.length;
+    const stage = dockerfile.slice(consoleStart, consoleEnd);
+    const runs = stage.filter((instruction) => instruction.keyword === 'RUN').map((instruction) => instruction.args).join('\n');
+    // Vite is a dev dependency: the stage installs the whole locked tree, then runs the project's build.
+    expect(runs).toMatch(/npm ci(?![^\n]*--omit=dev)/);
+    expect(runs).toMatch(/npm run console:build/);
+    expect(stage.filter((instruction) => instruction.keyword === 'COPY').map((instruction) => instruction.args)).toContain('console ./console');
+    const scripts = (JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['console:build']).toMatch(/^vite build /);
+    expect(finalStage().filter((instruction) => instruction.keyword === 'COPY').map((instruction) => instruction.args)).toContain('--from=console /app/dist/console ./dist/console');
+  });
+
   it('runs as a non-root user', () => {
     const user = finalStage().filter((instruction) => instruction.keyword === 'USER').at(-1)?.args;
     expect(user).toBeDefined();

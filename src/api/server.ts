@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { OriginDirectory } from '../stores/app-origins';
 import { traceRequests } from '../telemetry/http-tracing';
 import { logRequestOutcomes } from '../telemetry/request-log';
+import { consoleRoutes } from './console';
 import { browserAccess } from './cors';
 import { describeEventStreamResponses } from './openapi-document';
 import { answerClientError, answerFrameworkError, HttpError, installErrorHandler } from './errors';
@@ -52,6 +53,8 @@ export interface ApiDeps {
   streamSettings?: Partial<StreamSettings>;
   /** How often the in-process copy of the apps' allowed origins is re-read at worst (default 5 s). */
   originsRefreshMs?: number;
+  /** The console's built assets (default: dist/console/ of this checkout; src/api/console.ts). */
+  consoleDir?: string;
 }
 
 export const DEFAULT_BODY_LIMIT = DEFAULT_API_LIMITS.bodyLimitBytes;
@@ -129,6 +132,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/v1/openapi.json', { config: { open: true }, schema: { hide: true } }, async () => app.swagger());
   healthRoutes(app, deps.probes);
+  consoleRoutes(app, deps.consoleDir !== undefined ? { dir: deps.consoleDir } : {});
   if (deps.runtime) {
     const runtime = deps.runtime;
     // Which origins some app allows, in memory for CORS preflights (src/stores/app-origins.ts).

@@ -1,0 +1,97 @@
+/**
+ * The console (issue 19), served by the API at `/console`: the files Vite built from console/ into
+ * dist/console/ (`npm run console:build`, run by setup when console/ changed). A small static
+ * handler, not a plugin: the built tree is a handful of files with hashed names. The routes are
+ * open (the page itself holds nothing; every data call it makes is authenticated) and hidden from
+ * the API document. When the assets are not built the console answers a page saying how to build
+ * them, not a bare 404.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { errorResponses } from '../domain/api/errors';
+import { HttpError } from './errors';
+
+export const CONSOLE_PREFIX = '/console';
+export const DEFAULT_CONSOLE_DIR = path.resolve(__dirname, '../../dist/console');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.woff2': 'font/woff2',
+};
+
+/** Same-origin scripts and styles only; no framing; nothing the page loads may leak the URL. */
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+const NOT_BUILT = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Tessera console: not built</title></head>
+<body><main><h1>The console is not built</h1>
+<p>This API serves the console from <code>dist/console/</code>, which is empty. Build it with
+<code>npm run console:build</code> (<code>npm run setup</code>, <code>npm start</code> and
+<code>npm test</code> build it whenever <code>console/</code> changed), then reload.</p></main></body></html>
+`;
+
+export interface ConsoleOptions {
+  /** The built assets (default: dist/console/ of this checkout). */
+  dir?: string;
+}
+
+export function consoleRoutes(app: FastifyInstance, options: ConsoleOptions = {}): void {
+  const dir = path.resolve(options.dir ?? DEFAULT_CONSOLE_DIR);
+  const statuses = { ...errorResponses(404) };
+
+  app.get(CONSOLE_PREFIX, { config: { open: true }, schema: { hide: true, response: statuses } }, async (_request, reply) =>
+    reply.redirect(`${CONSOLE_PREFIX}/`, 302),
+  );
+  app.get(`${CONSOLE_PREFIX}/`, { config: { open: true }, schema: { hide: true, response: statuses } }, async (_request, reply) =>
+    sendIndex(dir, reply),
+  );
+  app.get(`${CONSOLE_PREFIX}/*`, { config: { open: true }, schema: { hide: true, response: statuses } }, async (request, reply) => {
+    const rest = (request.params as { '*'?: string })['*'] ?? '';
+    // Files Vite emitted (hashed names under assets/, or public files at the top): served as they are.
+    if (rest.includes('.')) return sendFile(dir, rest, reply);
+    // Anything else is a page of the single-page app (a client-side route): the index.
+    return sendIndex(dir, reply);
+  });
+}
+
+async function sendIndex(dir: string, reply: FastifyReply): Promise<FastifyReply> {
+  let html: Buffer;
+  try {
+    html = await fs.readFile(path.join(dir, 'index.html'));
+  } catch {
+    return reply.code(503).headers({ ...PAGE_HEADERS, 'cache-control': 'no-store', 'content-type': 'text/html; charset=utf-8' }).send(NOT_BUILT);
+  }
+  return reply.headers({ ...PAGE_HEADERS, 'cache-control': 'no-cache', 'content-type': 'text/html; charset=utf-8' }).send(html);
+}
+
+async function sendFile(dir: string, rest: string, reply: FastifyReply): Promise<FastifyReply> {
+  const file = path.resolve(dir, rest);
+  const type = TYPES[path.extname(file).toLowerCase()];
+  if (!file.startsWith(`${dir}${path.sep}`) || path.basename(file).startsWith('.') || !type) throw notFound(rest);
+  let body: Buffer;
+  try {
+    body = await fs.readFile(file);
+  } catch {
+    throw notFound(rest);
+  }
+  // Vite names what it emits under assets/ by content: those never change.
+  const cache = rest.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
+  return reply.headers({ ...PAGE_HEADERS, 'cache-control': cache, 'content-type': type }).send(body);
+}
+
+const notFound = (rest: string) => new HttpError(404, 'not_found', `no console file '${rest}'`);
