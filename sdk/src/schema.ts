@@ -576,6 +576,193 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/budget-forecast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Month-to-date spend, its projection to month end, and the day the monthly budget runs out at the current rate */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Required for the admin key; an app key reads only its own app */
+                    app_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Month-to-date billed cost in analytics (as far as the ETL has collected) */
+                            analytics_cost_usd: number;
+                            app_id: string;
+                            /** @description The instant the forecast is made */
+                            at: string;
+                            /** @description The monthly budget; null: none set */
+                            budget_usd: number | null;
+                            /** @description Month-to-date spend per elapsed day */
+                            daily_rate_usd: number;
+                            days_elapsed: number;
+                            days_in_month: number;
+                            /** @description yyyy-mm (UTC), the budget period */
+                            month: string;
+                            /** @description Spend at month end if the daily rate holds */
+                            projected_month_end_usd: number;
+                            /** @description yyyy-mm-dd the budget is exhausted at that rate; null: no budget, or not this month */
+                            runs_out_on: string | null;
+                            /** @description Month-to-date spend charged against the budget (live) */
+                            spent_usd: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/analytics/cost": {
         parameters: {
             query?: never;
@@ -630,6 +817,409 @@ export interface paths {
                                 rollup_days: number;
                             };
                             to: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/engagement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Daily, weekly and monthly active users, sessions per user, turns per session, weekly retention cohorts */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Start of the range (inclusive), an ISO 8601 instant; must be before `to` */
+                    from: string;
+                    /** @description End of the range (exclusive), an ISO 8601 instant: after `from`, at most 92 days later; otherwise 400 */
+                    to: string;
+                    /** @description Required for the admin key; an app key reads only its own app */
+                    app_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            app_id: string;
+                            daily_active_users: {
+                                /** @description yyyy-mm-dd: the day, the Monday of the ISO week, or the first of the month (UTC) */
+                                period: string;
+                                users: number;
+                            }[];
+                            from: string;
+                            /** @description Per calendar month */
+                            monthly_active_users: {
+                                /** @description yyyy-mm-dd: the day, the Monday of the ISO week, or the first of the month (UTC) */
+                                period: string;
+                                users: number;
+                            }[];
+                            /** @description Weekly retention cohorts of the users new in the range */
+                            retention: {
+                                /** @description [k]: share of the cohort active in the k-th week after its own, up to the range's last week ([0] = 1) */
+                                retention: number[];
+                                users: number;
+                                /** @description Monday of the ISO week the cohort was first seen (its first call ever, in the range) */
+                                week: string;
+                            }[];
+                            /** @description Distinct chats with a turn in the range (pack steps excluded) */
+                            sessions: number;
+                            sessions_per_user: number;
+                            to: string;
+                            /** @description Distinct chat turns in the range */
+                            turns: number;
+                            turns_per_session: number;
+                            /** @description Distinct users (pseudonyms) with an LLM call in the range, chats or packs */
+                            users: number;
+                            /** @description Per ISO week (Monday) */
+                            weekly_active_users: {
+                                /** @description yyyy-mm-dd: the day, the Monday of the ISO week, or the first of the month (UTC) */
+                                period: string;
+                                users: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Failed turns and pack steps grouped by failure type, code, model and template (the 200 largest groups) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Start of the range (inclusive), an ISO 8601 instant; must be before `to` */
+                    from: string;
+                    /** @description End of the range (exclusive), an ISO 8601 instant: after `from`, at most 92 days later; otherwise 400 */
+                    to: string;
+                    /** @description Required for the admin key; an app key reads only its own app */
+                    app_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            app_id: string;
+                            from: string;
+                            groups: {
+                                /** @description The failed LLM call's error type as recorded (e.g. llm_timeout) */
+                                code: string;
+                                /** @description Failed LLM calls */
+                                count: number;
+                                first_seen: string;
+                                /**
+                                 * @description Failure type: a chat turn or a pack step
+                                 * @enum {string}
+                                 */
+                                kind: "turn" | "pack_step";
+                                last_seen: string;
+                                model: string;
+                                sample_chat_ids: string[];
+                                template: string;
+                                /** @description Distinct turns (or pack step attempts) with a failed call */
+                                turns: number;
+                            }[];
+                            to: string;
+                            /** @description More groups than returned (the largest are kept) */
+                            truncated: boolean;
                         };
                     };
                 };

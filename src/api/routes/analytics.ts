@@ -1,7 +1,7 @@
 /**
  * Analytics: `GET /v1/analytics/{cost,usage,performance}` (app key for its own app, or admin with
- * `app_id`), and — registered from here so the server adds one line — the ETL operations and the
- * erasure of a user. All need ClickHouse; a process without it answers 503.
+ * `app_id`), and — registered from here so the server adds one line — engagement, errors and the
+ * budget forecast (analytics-insights), the ETL operations and the erasure of a user. All need ClickHouse; a process without it answers 503.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -11,9 +11,9 @@ import { analyticsQuery, costView, performanceView, usageView } from '../../doma
 import { errorResponses } from '../../domain/api/errors';
 import { queryAnalytics, type AnalyticsResult, type GroupBy } from '../../stores/analytics-queries';
 import { requireAnalytics } from '../analytics-runtime';
-import { callerOf, guard, refuse } from '../auth/guard';
-import { HttpError } from '../errors';
+import { guard } from '../auth/guard';
 import type { ApiRuntime } from '../runtime';
+import { analyticsInsightRoutes, analyticsAppOf } from './analytics-insights';
 import { analyticsOpsRoutes } from './analytics-ops';
 import { privacyRoutes } from './privacy';
 
@@ -26,15 +26,7 @@ export function analyticsRoutes(scope: FastifyInstance, runtime: ApiRuntime): vo
 
   const read = async (request: FastifyRequest, q: z.infer<typeof analyticsQuery>) => {
     const analytics = requireAnalytics(runtime);
-    const caller = callerOf(request);
-    let appId: string;
-    if (caller.kind === 'admin') {
-      if (!q.app_id) throw new HttpError(400, 'invalid_request', 'app_id is required with the admin key');
-      appId = q.app_id;
-    } else {
-      appId = caller.kind === 'app' ? caller.appId : '';
-      if (q.app_id && q.app_id !== appId) await refuse(runtime, request, { type: 'app', id: q.app_id }, 'analytics of another app');
-    }
+    const appId = await analyticsAppOf(runtime, request, q.app_id);
     const result = await queryAnalytics(analytics.clickhouse, {
       appId,
       range: { from: Date.parse(q.from), to: Date.parse(q.to) },
@@ -101,6 +93,7 @@ export function analyticsRoutes(scope: FastifyInstance, runtime: ApiRuntime): vo
     };
   });
 
+  analyticsInsightRoutes(scope, runtime);
   analyticsOpsRoutes(scope, runtime);
   privacyRoutes(scope, runtime);
 }

@@ -130,3 +130,78 @@ export const erasedView = z.object({
   mongo: z.object({ chats: z.number().int(), messages: z.number().int(), usage_events_unlinked: z.number().int() }),
   clickhouse: z.record(z.string(), z.number().int()),
 });
+
+/** Longest range of the engagement and error-grouping reads (they read raw events). */
+export const MAX_INSIGHT_DAYS = 92;
+
+export const insightQuery = z
+  .strictObject({
+    from: instant.describe('Start of the range (inclusive), an ISO 8601 instant; must be before `to`'),
+    to: instant.describe(`End of the range (exclusive), an ISO 8601 instant: after \`from\`, at most ${MAX_INSIGHT_DAYS} days later; otherwise 400`),
+    app_id: appIdSchema.optional().describe('Required for the admin key; an app key reads only its own app'),
+  })
+  .refine((q) => span(q) > 0, { message: '`from` must be before `to`', path: ['to'] })
+  .refine((q) => span(q) <= MAX_INSIGHT_DAYS * DAY, { message: `the range may span at most ${MAX_INSIGHT_DAYS} days`, path: ['to'] });
+
+export const forecastQuery = z.strictObject({
+  app_id: appIdSchema.optional().describe('Required for the admin key; an app key reads only its own app'),
+});
+
+const activeUsers = z.array(z.object({ period: z.string().describe('yyyy-mm-dd: the day, the Monday of the ISO week, or the first of the month (UTC)'), users: z.number().int() }));
+
+export const engagementView = z.object({
+  app_id: z.string(),
+  from: z.string(),
+  to: z.string(),
+  users: z.number().int().describe('Distinct users (pseudonyms) with an LLM call in the range, chats or packs'),
+  sessions: z.number().int().describe('Distinct chats with a turn in the range (pack steps excluded)'),
+  turns: z.number().int().describe('Distinct chat turns in the range'),
+  sessions_per_user: z.number(),
+  turns_per_session: z.number(),
+  daily_active_users: activeUsers,
+  weekly_active_users: activeUsers.describe('Per ISO week (Monday)'),
+  monthly_active_users: activeUsers.describe('Per calendar month'),
+  retention: z
+    .array(
+      z.object({
+        week: z.string().describe('Monday of the ISO week the cohort was first seen (its first call ever, in the range)'),
+        users: z.number().int(),
+        retention: z.array(z.number()).describe('[k]: share of the cohort active in the k-th week after its own, up to the range\'s last week ([0] = 1)'),
+      }),
+    )
+    .describe('Weekly retention cohorts of the users new in the range'),
+});
+
+export const errorsView = z.object({
+  app_id: z.string(),
+  from: z.string(),
+  to: z.string(),
+  truncated: z.boolean().describe('More groups than returned (the largest are kept)'),
+  groups: z.array(
+    z.object({
+      kind: z.enum(['turn', 'pack_step']).describe('Failure type: a chat turn or a pack step'),
+      code: z.string().describe('The failed LLM call\'s error type as recorded (e.g. llm_timeout)'),
+      model: z.string(),
+      template: z.string(),
+      count: z.number().int().describe('Failed LLM calls'),
+      turns: z.number().int().describe('Distinct turns (or pack step attempts) with a failed call'),
+      first_seen: z.string(),
+      last_seen: z.string(),
+      sample_chat_ids: z.array(z.string()).max(5),
+    }),
+  ),
+});
+
+export const forecastView = z.object({
+  app_id: z.string(),
+  at: z.string().describe('The instant the forecast is made'),
+  month: z.string().describe('yyyy-mm (UTC), the budget period'),
+  budget_usd: z.number().nullable().describe('The monthly budget; null: none set'),
+  spent_usd: z.number().describe('Month-to-date spend charged against the budget (live)'),
+  analytics_cost_usd: z.number().describe('Month-to-date billed cost in analytics (as far as the ETL has collected)'),
+  daily_rate_usd: z.number().describe('Month-to-date spend per elapsed day'),
+  projected_month_end_usd: z.number().describe('Spend at month end if the daily rate holds'),
+  runs_out_on: z.string().nullable().describe('yyyy-mm-dd the budget is exhausted at that rate; null: no budget, or not this month'),
+  days_elapsed: z.number(),
+  days_in_month: z.number().int(),
+});
