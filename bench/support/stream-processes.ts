@@ -2,7 +2,7 @@
  * The two processes `bench:stream` measures through, started as a deployment would run them: the
  * API-only process (`src/api/main.ts`, configured by environment like any deployment) and the
  * worker process (stream-worker.ts). Each is awaited until it says it is ready, and stopped with
- * SIGTERM by the teardown.
+ * SIGTERM by the teardown. `bench:ttft` starts its baseline servers with `startChild` too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';

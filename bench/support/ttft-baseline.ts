@@ -5,7 +5,8 @@
  * `GET /v1/chats/:chat_id/events` streams the chat's events over SSE.
  *
  * - `direct` (a): the POST calls the model's streaming endpoint with the openai client (the same
- *   call a turn makes) and forwards each delta to the chat's SSE clients; no Temporal, no stores.
+ *   call a turn makes, the chat's conversation kept in memory) and forwards each delta to the
+ *   chat's SSE clients; no Temporal, no stores.
  * - `nondurable` (b): the POST does what a Tessera turn does on its stores, without Temporal: the
  *   API's admission, then the worker's own `llmStep` activity (begin the turn, read the transcript,
  *   stream deltas through `ChatEvents`, store the reply, write the usage event, finish the turn)
@@ -20,6 +21,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import OpenAI from 'openai';
 import { createChatActivities } from '../../src/activities/chat';
+import { TRANSCRIPT_WINDOW } from '../../src/activities/chat/llm-step';
 import { SseChannel } from '../../src/api/streams/sse';
 import { respondWithSse } from '../../src/api/streams/sse-response';
 import { StreamRegistry } from '../../src/api/streams/registry';
@@ -59,16 +61,15 @@ interface Baseline {
   close(): Promise<void>;
 }
 
-/** The model call a turn makes (llmStep's parameters), without a transcript. */
-function modelCall(template: ChatTemplate, content: string) {
+type Said = { role: 'user' | 'assistant'; content: string };
+
+/** The model call a turn makes (llmStep's parameters, its window of the conversation). */
+function modelCall(template: ChatTemplate, conversation: readonly Said[]) {
   return {
     model: template.model,
-    messages: [
-      { role: 'system' as const, content: template.system_prompt },
-      { role: 'user' as const, content },
-    ],
+    messages: [{ role: 'system' as const, content: template.system_prompt }, ...conversation.slice(-TRANSCRIPT_WINDOW)],
     temperature: template.temperature,
-    max_completion_tokens: template.max_output_tokens,
+    max_completion_tokens: Math.max(16, Math.min(template.max_output_tokens, template.turn_token_budget)),
     stream: true as const,
     stream_options: { include_usage: true },
   };
@@ -81,15 +82,24 @@ function directBaseline(settings: TtftBaselineSettings, template: ChatTemplate):
   const send = (chatId: string, frame: StreamFrame) => {
     for (const channel of clients.get(chatId) ?? []) void channel.write([frame]);
   };
+  // Each chat's conversation in memory (the model then answers as it does Tessera's chats).
+  const conversations = new Map<string, Said[]>();
   const run = async (chatId: string, turnId: string, content: string) => {
     try {
-      const stream = await llm.chat.completions.create(modelCall(template, content));
+      const conversation = conversations.get(chatId) ?? [];
+      conversations.set(chatId, conversation);
+      conversation.push({ role: 'user', content });
+      const stream = await llm.chat.completions.create(modelCall(template, conversation));
       let usage: OpenAI.CompletionUsage | undefined;
+      let reply = '';
       for await (const chunk of stream) {
         if (chunk.usage) usage = chunk.usage;
         const delta = chunk.choices[0]?.delta.content;
-        if (delta) send(chatId, { id: null, type: 'message.delta', turn_id: turnId, data: { step: 0, delta } });
+        if (!delta) continue;
+        reply += delta;
+        send(chatId, { id: null, type: 'message.delta', turn_id: turnId, data: { step: 0, delta } });
       }
+      conversation.push({ role: 'assistant', content: reply });
       send(chatId, { id: null, type: 'turn.completed', turn_id: turnId, data: { usage: usage ?? null } });
     } catch (error) {
       send(chatId, { id: null, type: 'turn.failed', turn_id: turnId, data: { error: error instanceof Error ? error.message : String(error) } });
