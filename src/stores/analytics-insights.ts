@@ -78,7 +78,8 @@ export interface FailureGroup {
 /** At most this many groups, largest first. */
 export const MAX_FAILURE_GROUPS = 200;
 
-export async function queryFailures(ch: ClickHouseStore, appId: string, range: TimeWindow): Promise<FailureGroup[]> {
+/** The largest `MAX_FAILURE_GROUPS` groups, and whether there were more. */
+export async function queryFailures(ch: ClickHouseStore, appId: string, range: TimeWindow): Promise<{ groups: FailureGroup[]; truncated: boolean }> {
   const list = await rows<Record<string, unknown>>(
     ch,
     `SELECT if(startsWith(chat_id, 'pack:'), 'pack_step', 'turn') AS kind, toString(error_type) AS error_type,
@@ -89,10 +90,10 @@ export async function queryFailures(ch: ClickHouseStore, appId: string, range: T
      WHERE ${RANGE} AND status = 'error'
      GROUP BY kind, error_type, model, template
      ORDER BY calls DESC, kind, error_type, model, template
-     LIMIT ${MAX_FAILURE_GROUPS}`,
+     LIMIT ${MAX_FAILURE_GROUPS + 1}`,
     params(appId, range),
   );
-  return list.map((r) => ({
+  const groups = list.slice(0, MAX_FAILURE_GROUPS).map((r): FailureGroup => ({
     kind: r.kind === 'pack_step' ? 'pack_step' : 'turn',
     error_type: String(r.error_type),
     model: String(r.model),
@@ -103,6 +104,7 @@ export async function queryFailures(ch: ClickHouseStore, appId: string, range: T
     last_seen: millis(String(r.last_seen)),
     sample_chat_ids: Array.isArray(r.samples) ? r.samples.map(String) : [],
   }));
+  return { groups, truncated: list.length > MAX_FAILURE_GROUPS };
 }
 
 /** `%f` prints microseconds for DateTime64(3) in some versions: normalize to an ISO instant in ms. */

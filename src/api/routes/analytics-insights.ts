@@ -79,12 +79,12 @@ export function analyticsInsightRoutes(scope: FastifyInstance, runtime: ApiRunti
     const q = request.query;
     const appId = await analyticsAppOf(runtime, request, q.app_id);
     const range = { from: Date.parse(q.from), to: Date.parse(q.to) };
-    const groups = await queryFailures(analytics.clickhouse, appId, range);
+    const { groups, truncated } = await queryFailures(analytics.clickhouse, appId, range);
     return {
       app_id: appId,
       from: new Date(range.from).toISOString(),
       to: new Date(range.to).toISOString(),
-      truncated: groups.length >= MAX_FAILURE_GROUPS,
+      truncated,
       groups: groups.map(({ error_type, calls, ...g }) => ({ ...g, code: error_type, count: calls })),
     };
   });
