@@ -43,6 +43,10 @@ export type AnalyticsQuery = QueryOf<'/v1/analytics/cost', 'get'>;
 export type CostReport = ResponseOf<'/v1/analytics/cost', 'get', 200>;
 export type UsageReport = ResponseOf<'/v1/analytics/usage', 'get', 200>;
 export type PerformanceReport = ResponseOf<'/v1/analytics/performance', 'get', 200>;
+export type InsightQuery = QueryOf<'/v1/analytics/engagement', 'get'>;
+export type EngagementReport = ResponseOf<'/v1/analytics/engagement', 'get', 200>;
+export type ErrorsReport = ResponseOf<'/v1/analytics/errors', 'get', 200>;
+export type BudgetForecast = ResponseOf<'/v1/analytics/budget-forecast', 'get', 200>;
 export type AuditQuery = QueryOf<'/v1/audit', 'get'>;
 export type AuditPage = ResponseOf<'/v1/audit', 'get', 200>;
 export type AuditEntry = AuditPage['entries'][number];
@@ -220,6 +224,12 @@ export interface ServerClient {
     cost(query: AnalyticsQuery): Promise<CostReport>;
     usage(query: QueryOf<'/v1/analytics/usage', 'get'>): Promise<UsageReport>;
     performance(query: QueryOf<'/v1/analytics/performance', 'get'>): Promise<PerformanceReport>;
+    /** Daily, weekly and monthly active users, sessions per user, turns per session, weekly retention cohorts. */
+    engagement(query: InsightQuery): Promise<EngagementReport>;
+    /** Failed turns and pack steps grouped by kind, code, model and template. */
+    errors(query: QueryOf<'/v1/analytics/errors', 'get'>): Promise<ErrorsReport>;
+    /** Month-to-date spend, its month-end projection and the budget's run-out day. */
+    budgetForecast(query?: QueryOf<'/v1/analytics/budget-forecast', 'get'>): Promise<BudgetForecast>;
   };
   audit: {
     /** One page of the app's audit log, newest first (`next_cursor` reads the next). */
@@ -266,6 +276,9 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
       cost: (query) => unwrap(c.raw.GET('/v1/analytics/cost', { params: { query } })),
       usage: (query) => unwrap(c.raw.GET('/v1/analytics/usage', { params: { query } })),
       performance: (query) => unwrap(c.raw.GET('/v1/analytics/performance', { params: { query } })),
+      engagement: (query) => unwrap(c.raw.GET('/v1/analytics/engagement', { params: { query } })),
+      errors: (query) => unwrap(c.raw.GET('/v1/analytics/errors', { params: { query } })),
+      budgetForecast: (query = {}) => unwrap(c.raw.GET('/v1/analytics/budget-forecast', { params: { query } })),
     },
     audit: {
       list: (query = {}) => unwrap(c.raw.GET('/v1/audit', { params: { query } })),

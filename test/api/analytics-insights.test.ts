@@ -8,6 +8,7 @@ import { localDirSink } from '../../src/activities/analytics/archive-sink';
 import { etlWindow } from '../../src/activities/analytics/etl';
 import { pseudonymizer } from '../../src/activities/analytics/pseudonym';
 import { buildPriceBook } from '../../src/domain/pricing';
+import { createServerClient } from '../../sdk/src/index.js';
 import { Budgets, budgetScopes } from '../../src/stores/budgets';
 import type { ClickHouseStore } from '../../src/stores/clickhouse';
 import type { UsageEventDoc } from '../../src/stores/documents';
@@ -129,6 +130,9 @@ describe('engagement', () => {
       { week: '2026-03-30', users: 2, retention: [1, 0.5, 0.5] },
       { week: '2026-04-06', users: 1, retention: [1, 1] },
     ]);
+    // The SDK reads the same report.
+    const sdk = createServerClient({ baseUrl: stack.url, appKey });
+    expect(await sdk.analytics.engagement({ from: '2026-03-30T00:00:00Z', to: '2026-04-20T00:00:00Z' })).toEqual(body);
     // No user id leaves as such.
     expect(JSON.stringify(body)).not.toContain(pseudonymize(APP, 'a'));
   });
@@ -139,6 +143,8 @@ describe('errors', () => {
     const { status, body } = await get(`/v1/analytics/errors?${range}`);
     expect(status).toBe(200);
     expect(body.truncated).toBe(false);
+    const sdk = createServerClient({ baseUrl: stack.url, appKey });
+    expect(await sdk.analytics.errors({ from: '2026-03-30T00:00:00Z', to: '2026-04-20T00:00:00Z' })).toEqual(body);
     expect(body.groups).toEqual([
       {
         kind: 'turn', code: 'rate_limited', model: 'gpt-4.1-mini', template: 'assistant', count: 6, turns: 6,
@@ -177,6 +183,7 @@ describe('budget forecast', () => {
         app_id: APP, at: '2026-04-11T00:00:00.000Z', month: '2026-04', budget_usd: 50, spent_usd: 20, analytics_cost_usd: 0.004,
         daily_rate_usd: 2, projected_month_end_usd: 60, runs_out_on: '2026-04-26', days_elapsed: 10, days_in_month: 30,
       });
+      expect(await createServerClient({ baseUrl: stack.url, appKey }).analytics.budgetForecast()).toEqual(body);
       // Without a budget counter the collected cost is the spend ($3 in 10 days); no budget: no run-out.
       const other = await get(`/v1/analytics/budget-forecast?app_id=${OTHER}`, stack.adminKey);
       expect(other.status).toBe(200);
