@@ -132,7 +132,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/v1/openapi.json', { config: { open: true }, schema: { hide: true } }, async () => app.swagger());
   healthRoutes(app, deps.probes);
-  consoleRoutes(app, deps.consoleDir !== undefined ? { dir: deps.consoleDir } : {});
+  consoleRoutes(app, deps.consoleDir !== undefined ? { dir: deps.consoleDir } : {}, deps.runtime);
   if (deps.runtime) {
     const runtime = deps.runtime;
     // Which origins some app allows, in memory for CORS preflights (src/stores/app-origins.ts).

@@ -10,7 +10,8 @@ import type { ActorContext } from '../../domain/audit';
 import { HttpError } from '../errors';
 import type { ApiRuntime } from '../runtime';
 import { ActorTokenError } from './actor-token';
-import { adminKeyMatches, appIdOfKey, appKeyMatches } from './app-keys';
+import { adminKeyMatches, appIdOfKey, appKeyMatches, digestAppKey } from './app-keys';
+import { assertCsrf, assertSameOrigin, ConsoleSessions, sessionIdOf } from './console-session';
 
 export type Caller =
   | { kind: 'admin'; actor: ActorContext }
@@ -39,6 +40,9 @@ export interface AuthOptions {
   /** Also accept the credential as `?access_token=` (RFC 6750 §2.3): browsers' EventSource and
    * WebSocket cannot set headers. */
   queryToken?: boolean;
+  /** Also accept the console's session cookie on this route's non-GET method (it is always accepted
+   * on GET and HEAD), after the session's CSRF token and the request's origin are checked. */
+  consoleWrites?: boolean;
 }
 
 export async function authenticate(
@@ -47,10 +51,47 @@ export async function authenticate(
   allowed: readonly CallerKind[],
   options: AuthOptions = {},
 ): Promise<Caller> {
-  const credential = bearer(request, options);
-  const caller = await resolve(request, runtime, credential);
+  const sessionId = request.headers.authorization === undefined ? sessionIdOf(request) : undefined;
+  const caller =
+    sessionId !== undefined && consoleSessionAdmitted(request, options)
+      ? await sessionCaller(request, runtime, sessionId)
+      : await resolve(request, runtime, bearer(request, options));
   if (!allowed.includes(caller.kind)) throw new WrongCallerError(caller);
   return caller;
+}
+
+/** A key as the console's sign-in takes it: the API's own checks, for the admin key or an app key. */
+export async function resolveKey(request: FastifyRequest, runtime: ApiRuntime, key: string): Promise<Caller> {
+  if (key.length === 0 || key.length > MAX_CREDENTIAL_LENGTH) throw unauthorized('unknown credential');
+  const caller = await resolve(request, runtime, key);
+  if (caller.kind === 'runtime') throw unauthorized('the console signs in with the admin key or an app key');
+  return caller;
+}
+
+/** The console's cookie stands in for the key on reads (GET, HEAD), and on writes only where the
+ * route says so (`consoleWrites`); an explicit `Authorization` header always wins. */
+function consoleSessionAdmitted(request: FastifyRequest, options: AuthOptions): boolean {
+  return request.method === 'GET' || request.method === 'HEAD' || options.consoleWrites === true;
+}
+
+/** The caller a console session stands for, as its key would resolve it today: an app's session
+ * ends when the app is gone or its key was rotated since sign-in. */
+async function sessionCaller(request: FastifyRequest, runtime: ApiRuntime, sessionId: string): Promise<Caller> {
+  const record = await new ConsoleSessions(runtime.redis).get(sessionId);
+  if (!record) throw unauthorized('console session expired or signed out: sign in again');
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    assertSameOrigin(request);
+    assertCsrf(request, record);
+  }
+  const requestId = String(request.id);
+  if (record.kind === 'admin') {
+    if (record.key_digest !== digestAppKey(runtime.secrets.keyPepper, runtime.secrets.adminKey)) throw unauthorized('console session of a replaced admin key: sign in again');
+    return { kind: 'admin', actor: { actor_id: 'admin', roles: ['admin'], app_id: '_system', via: 'admin_key', request_id: requestId } };
+  }
+  const app = await runtime.apps.state(record.app_id);
+  if (!app || app.key_digest !== record.key_digest) throw unauthorized('console session of a revoked app key: sign in again');
+  const actor: ActorContext = { actor_id: `app:${app.app_id}`, roles: ['app'], app_id: app.app_id, via: 'app_key', request_id: requestId };
+  return { kind: 'app', appId: app.app_id, app, actor };
 }
 
 /** A genuine credential used on a route not meant for it (an app key on an admin route, ...). */

@@ -5,6 +5,11 @@
  * valid credential is refused (401/403) before anything it sent is looked at. Each guard carries
  * what it admits (`guardOf`): the route contract (src/api/route-contract.ts) refuses to register a
  * route without one and documents the route's security from it.
+ *
+ * The console's session cookie (src/api/auth/console-session.ts) is the one other credential a
+ * guard takes, as the key it was signed in with: on GET and HEAD, and on other methods only where
+ * the guard says `consoleWrites` (then with the session's CSRF token and the API's own origin).
+ * It resolves to the same admin or app caller, so every tenancy check applies unchanged.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
