@@ -1,0 +1,254 @@
+/**
+ * The console in a real Chromium (Debian's, driven by playwright-core) against the real stack
+ * (Temporal dev server, FerretDB, Redis, chDB with seeded usage): the admin and an app owner sign in
+ * through the form; the audit page lists entries and verifies the chain; the cost chart draws the
+ * seeded days (non-blank canvas pixels, the series in the data table, the CSV); the app owner cannot
+ * reach another app by page or by a direct call with the cookie; a cross-site POST and a same-origin
+ * POST without the CSRF token are refused; sign-out ends the session; axe-core finds no serious or
+ * critical violation on any page.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localDirSink } from '../../src/activities/analytics/archive-sink';
+import { aggregateDay } from '../../src/activities/analytics/aggregate';
+import { etlWindow } from '../../src/activities/analytics/etl';
+import { pseudonymizer } from '../../src/activities/analytics/pseudonym';
+import { buildPriceBook } from '../../src/domain/pricing';
+import type { ClickHouseStore } from '../../src/stores/clickhouse';
+import { openTestClickHouse, seedUsage, usageEvents } from '../analytics/support';
+import { startApiStack, type ApiStack } from '../support/api-stack';
+import { services, uniqueName } from '../support/services';
+
+const CHROMIUM = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
+const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM) {
+  console.warn(`console-browser.test.ts: skipped — no Chromium at ${CHROMIUM} (scripts/install-tools.sh installs Debian's chromium; or set TESSERA_CHROMIUM)`);
+}
+const REPO = path.resolve(__dirname, '../..');
+const AXE = fs.readFileSync(path.join(REPO, 'node_modules/axe-core/axe.min.js'), 'utf8');
+const A = 'cb-a';
+const B = 'cb-b';
+
+let stack: ApiStack;
+let ch: ClickHouseStore;
+let browser: Browser;
+let crossSite: http.Server;
+let crossSiteUrl: string;
+let keyA: string;
+
+beforeAll(async () => {
+  // The console as the project's own script builds it (a no-op when console/ did not change).
+  execFileSync('bash', ['scripts/console-build.sh'], { cwd: REPO, stdio: 'inherit' });
+  stack = await startApiStack({ label: 'console-browser', noWorker: true });
+  ch = await openTestClickHouse('console-browser');
+  const pseudonymize = pseudonymizer('console-test-pseudonym-key-0123');
+  stack.runtime.analytics = { clickhouse: ch, pseudonymize, gridGramsPerKwh: 400, taskQueue: uniqueName('console-analytics') };
+  keyA = await stack.createApp(A);
+  await stack.createApp(B);
+  const deps = { mongo: stack.kit.mongo, clickhouse: ch, pseudonymize, priceBook: buildPriceBook(), archive: localDirSink(`${services().runDir}/${uniqueName('console-archive')}`) };
+  // A: two days of usage every 30 minutes; B: one day every 10 (a different shape, never shown to A).
+  await seedUsage(stack.kit.mongo, usageEvents(A, '2026-04-01T00:00:00Z', '2026-04-03T00:00:00Z', 30));
+  await seedUsage(stack.kit.mongo, usageEvents(B, '2026-04-01T00:00:00Z', '2026-04-02T00:00:00Z', 10));
+  for (const app of [A, B]) await etlWindow(deps, { appId: app, source: 'usage', from: '2026-04-01T00:00:00.000Z', to: '2026-04-03T00:00:00.000Z', mode: 'etl' });
+  await aggregateDay(deps, '2026-04-01');
+  // A page of another site (localhost vs 127.0.0.1) that posts to the console.
+  crossSite = http.createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(`<!doctype html><title>elsewhere</title><form method="post" enctype="text/plain" action="${stack.url}/console/api/sign-out"><button>go</button></form>`);
+  });
+  await new Promise<void>((resolve) => crossSite.listen(0, '127.0.0.1', resolve));
+  crossSiteUrl = `http://localhost:${(crossSite.address() as AddressInfo).port}/`;
+  if (HAVE_CHROMIUM) browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  crossSite?.close();
+  await ch?.close();
+  await stack?.close();
+});
+
+async function signIn(page: Page, key: string): Promise<void> {
+  await page.goto(`${stack.url}/console/`);
+  await page.getByLabel('Admin key or app key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+/** axe-core in the page: serious and critical violations, by rule. */
+async function accessibility(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  // A string: the test is type-checked without the DOM library.
+  const violations = (await page.evaluate(`axe.run(document).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes })))`)) as {
+    id: string;
+    impact: string;
+    nodes: unknown[];
+  }[];
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}, ${v.nodes.length} nodes)`);
+}
+
+/** Pixels of the chart's canvas in the series' own colour (#1f5fbf, the line and its points; the axes
+ * and grid are grey), so an empty chart with axes only counts none. */
+async function seriesPixels(page: Page): Promise<number> {
+  return page.evaluate(`(() => {
+    const canvas = document.querySelector('.chart canvas');
+    if (!canvas) return -1;
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let inked = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 200 && data[i] < 70 && data[i + 1] > 70 && data[i + 1] < 120 && data[i + 2] > 160) inked++;
+    return inked;
+  })()`) as Promise<number>;
+}
+
+async function costRows(key: string, appId?: string) {
+  const q = `from=2026-04-01T00:00:00Z&to=2026-04-03T00:00:00Z&group_by=day${appId ? `&app_id=${appId}` : ''}`;
+  const response = await stack.call('GET', `/v1/analytics/cost?${q}`, { key });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { rows: { key: string; cost_usd: number; calls: number }[] }).rows;
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('the console in a browser', () => {
+  it('the admin signs in, sees the overview, the audit log verified, and the cost chart of the seeded days', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    const failed: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() >= 400) failed.push(`${response.status()} ${new URL(response.url()).pathname}`);
+    });
+    const polls: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/metrics/perf/aggregate')) polls.push(request.url());
+    });
+    await signIn(page, stack.adminKey);
+    // The key is kept nowhere in the page.
+    const stored = (await page.evaluate('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie')) as string;
+    expect(stored).not.toContain(stack.adminKey);
+    const [cookie] = await context.cookies();
+    expect(cookie).toMatchObject({ name: 'tessera_console', httpOnly: true, sameSite: 'Strict', path: '/' });
+
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByText(/No app has run anything yet|Last 60 minutes/).first().waitFor();
+    expect(await accessibility(page)).toEqual([]);
+    await expect.poll(() => polls.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByLabel('App').fill(A);
+    await page.getByRole('button', { name: 'Show' }).click();
+    const rows = page.locator('table.audit tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('table.audit').innerText()).toContain('app');
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    await page.locator('[data-verify]').waitFor();
+    expect(await page.locator('[data-verify]').getAttribute('data-verify')).toBe('ok');
+    expect(await page.locator('[data-verify]').innerText()).toMatch(new RegExp(`Chain of ${A} verified: \\d+ entries`));
+    expect(await accessibility(page)).toEqual([]);
+
+    await page.getByRole('link', { name: 'Analytics' }).click();
+    await page.getByLabel('App').fill(A);
+    await page.getByLabel('From').fill('2026-04-01');
+    await page.getByLabel('To').fill('2026-04-02');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.locator('.chart canvas').waitFor();
+    await expect.poll(() => seriesPixels(page)).toBeGreaterThan(200);
+    const expected = await costRows(stack.adminKey, A);
+    expect(expected.length).toBe(2);
+    const shown = await page.locator('table.series tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-day')));
+    expect(shown).toEqual(expected.map((r) => r.key));
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Download CSV' }).click();
+    expect((await download).suggestedFilename()).toBe(`cost-${A}-2026-04-01-2026-04-03.csv`);
+    const csv = fs.readFileSync(await (await download).path(), 'utf8');
+    expect(csv.trim().split('\n')).toEqual(['day,calls,cost_usd,unpriced_calls', ...expected.map((r) => expect.stringMatching(new RegExp(`^${r.key},${r.calls},${r.cost_usd},`)))]);
+    expect(await accessibility(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    // The only refusal the page met: "not signed in yet", before the sign-in.
+    expect(failed).toEqual(['401 /console/api/session']);
+    await context.close();
+  });
+
+  it("an app owner sees its own app only: not another app's audit or analytics, by page or by a direct call with the cookie", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, keyA);
+    expect(await page.locator('.who').innerText()).toBe(`app ${A}`);
+    expect(await accessibility(page)).toEqual([]);
+
+    await page.goto(`${stack.url}/console/audit`);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.locator('table.audit tbody tr').first().waitFor();
+    expect(await page.getByLabel('App').count()).toBe(0);
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    expect(await page.locator('[data-verify]').innerText()).toContain(`Chain of ${A} verified`);
+
+    await page.goto(`${stack.url}/console/analytics`);
+    expect(await page.getByLabel('App').count()).toBe(0);
+    await page.getByLabel('From').fill('2026-04-01');
+    await page.getByLabel('To').fill('2026-04-02');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.locator('table.series tbody tr').first().waitFor({ state: 'attached' });
+    const own = await costRows(keyA);
+    const shown = await page.locator('table.series tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-day')));
+    expect(shown).toEqual(own.map((r) => r.key));
+    expect(await page.locator('figcaption').innerText()).toContain(`${A}:`);
+    expect(await accessibility(page)).toEqual([]);
+
+    const direct = await page.evaluate(async (other) => {
+      const range = 'from=2026-04-01T00:00:00Z&to=2026-04-03T00:00:00Z';
+      const paths = [
+        `/v1/audit?app_id=${other}`,
+        `/v1/audit/verify?app_id=${other}`,
+        `/v1/analytics/cost?${range}&app_id=${other}`,
+        `/v1/analytics/usage?${range}&app_id=${other}`,
+        `/v1/apps/${other}`,
+        '/metrics/perf/aggregate',
+      ];
+      return Promise.all(paths.map(async (p) => `${p} ${(await fetch(p)).status}`));
+    }, B);
+    expect(direct.map((line) => line.replace(/^.* (\d+)$/, '$1'))).toEqual(['404', '404', '404', '404', '403', '403']);
+    // The cookie does reach the API: the same calls for the own app answer.
+    const ownStatus = await page.evaluate(async (own) => (await fetch(`/v1/audit?app_id=${own}`)).status, A);
+    expect(ownStatus).toBe(200);
+    await context.close();
+  });
+
+  it('refuses a cross-site POST and a POST without the CSRF token; sign-out ends the session', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, keyA);
+    const [cookie] = await context.cookies();
+    const asCookie = `${cookie!.name}=${cookie!.value}`;
+
+    // A form on another site posts to sign-out: the browser sends no SameSite=Strict cookie, the
+    // API answers 401 and the session lives on.
+    const elsewhere = await context.newPage();
+    await elsewhere.goto(crossSiteUrl);
+    const [answer] = await Promise.all([elsewhere.waitForResponse((r) => r.url().endsWith('/console/api/sign-out')), elsewhere.getByRole('button', { name: 'go' }).click()]);
+    expect(answer.status()).toBe(401);
+    expect((await stack.call('GET', '/v1/audit', { headers: { cookie: asCookie } })).status).toBe(200);
+
+    // From the console's own origin, with the cookie but without the token: 403.
+    const status = await page.evaluate(async () => (await fetch('/console/api/sign-out', { method: 'POST' })).status);
+    expect(status).toBe(403);
+    // The cookie itself on a write route is no credential.
+    const write = await page.evaluate(async () => (await fetch('/v1/chats/x/cancel', { method: 'POST' })).status);
+    expect(write).toBe(401);
+    expect((await stack.call('GET', '/v1/audit', { headers: { cookie: asCookie } })).status).toBe(200);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin key or app key').waitFor();
+    expect((await stack.call('GET', '/v1/audit', { headers: { cookie: asCookie } })).status).toBe(401);
+    expect(await context.cookies()).toEqual([]);
+    await page.reload();
+    await page.getByLabel('Admin key or app key').waitFor();
+    expect(await accessibility(page)).toEqual([]);
+    await context.close();
+  });
+});
