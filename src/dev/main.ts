@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     '',
     'Tessera is up.',
     `  API:            ${stack.apiUrl}   (health: ${stack.apiUrl}/api/health)`,
+    `  Console:        ${stack.apiUrl}/console/   (sign in with the admin key or an app key)`,
     stack.webUiUrl ? `  Temporal UI:    ${stack.webUiUrl}` : `  Temporal:       ${stack.temporalAddress}`,
     `  Admin key:      ${stack.adminKey}`,
     `  Embedded:       ${stack.embedded.join(', ') || 'none (all external)'}`,
