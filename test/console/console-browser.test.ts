@@ -44,7 +44,7 @@ let keyA: string;
 beforeAll(async () => {
   // The console as the project's own script builds it (a no-op when console/ did not change).
   execFileSync('bash', ['scripts/console-build.sh'], { cwd: REPO, stdio: 'inherit' });
-  stack = await startApiStack({ label: 'console-browser', noWorker: true });
+  stack = await startApiStack({ label: 'console-browser' });
   ch = await openTestClickHouse('console-browser');
   const pseudonymize = pseudonymizer('console-test-pseudonym-key-0123');
   stack.runtime.analytics = { clickhouse: ch, pseudonymize, gridGramsPerKwh: 400, taskQueue: uniqueName('console-analytics') };
@@ -56,6 +56,12 @@ beforeAll(async () => {
   await seedUsage(stack.kit.mongo, usageEvents(B, '2026-04-01T00:00:00Z', '2026-04-02T00:00:00Z', 10));
   for (const app of [A, B]) await etlWindow(deps, { appId: app, source: 'usage', from: '2026-04-01T00:00:00.000Z', to: '2026-04-03T00:00:00.000Z', mode: 'etl' });
   await aggregateDay(deps, '2026-04-01');
+  // A real turn of A (the worker, the offline model): the overview counts it.
+  const session = await stack.call('POST', '/v1/sessions', { key: keyA, body: { template: 'assistant', user_id: 'u-console' } });
+  expect(session.status).toBe(200);
+  const { chat_id: chatId } = (await session.json()) as { chat_id: string };
+  const turn = await stack.call('POST', `/v1/chats/${chatId}/messages`, { key: keyA, body: { content: 'Hello console' } });
+  expect(turn.status).toBe(200);
   // A page of another site (localhost vs 127.0.0.1) that posts to the console.
   crossSite = http.createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -113,7 +119,7 @@ async function costRows(key: string, appId?: string) {
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('the console in a browser', () => {
-  it('the admin signs in, sees the overview, the audit log verified, and the cost chart of the seeded days', async () => {
+  it('the admin signs in, sees the app that ran a turn on the overview, the audit log verified, and the cost chart of the seeded days', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const errors: string[] = [];
@@ -134,7 +140,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in a browser', () => {
     expect(cookie).toMatchObject({ name: 'tessera_console', httpOnly: true, sameSite: 'Strict', path: '/' });
 
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    await page.getByText(/No app has run anything yet|Last 60 minutes/).first().waitFor();
+    // The app that ran a turn is on it, with its turn, and stays there through the polls.
+    const row = page.locator(`tr[data-app="${A}"]`);
+    await row.waitFor();
+    expect(Number(await row.locator('td').nth(1).innerText())).toBeGreaterThanOrEqual(1);
     expect(await accessibility(page)).toEqual([]);
     await expect.poll(() => polls.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
 

@@ -71,6 +71,8 @@ export async function resolveKey(request: FastifyRequest, runtime: ApiRuntime, k
 /** The console's cookie stands in for the key on reads (GET, HEAD), and on writes only where the
  * route says so (`consoleWrites`); an explicit `Authorization` header always wins. */
 function consoleSessionAdmitted(request: FastifyRequest, options: AuthOptions): boolean {
+  // A credential given as `?access_token=` (a browser stream) is explicit too: it wins.
+  if (options.queryToken && (request.query as Record<string, unknown> | undefined)?.access_token !== undefined) return false;
   return request.method === 'GET' || request.method === 'HEAD' || options.consoleWrites === true;
 }
 
