@@ -59,15 +59,23 @@ describe('console sessions', () => {
     expect(((await me.json()) as SignedIn['body']).csrf_token).toBe(app.body.csrf_token);
   });
 
-  it('refuse a wrong key, a runtime token, and a sign-in from another origin', async () => {
+  it('refuse a wrong key and a sign-in from another origin', async () => {
     for (const key of ['tsk.con-a.' + 'x'.repeat(43), 'nope', stack.adminKey + 'x']) {
       const response = await stack.call('POST', '/console/api/session', { body: { key } });
       expect(response.status, key).toBe(401);
       expect(response.headers.get('set-cookie')).toBeNull();
     }
-    const foreign = await stack.call('POST', '/console/api/session', { body: { key: keyA }, headers: { origin: 'http://evil.example' } });
-    expect(foreign.status).toBe(403);
-    expect(foreign.headers.get('set-cookie')).toBeNull();
+    const port = new URL(stack.url).port;
+    for (const origin of ['http://evil.example', `http://localhost:${port}`, `http://127.0.0.1:${Number(port) + 1}`, 'null']) {
+      const foreign = await stack.call('POST', '/console/api/session', { body: { key: keyA }, headers: { origin } });
+      expect(foreign.status, origin).toBe(403);
+      expect(foreign.headers.get('set-cookie')).toBeNull();
+    }
+    const fetchedCrossSite = await stack.call('POST', '/console/api/session', { body: { key: keyA }, headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(fetchedCrossSite.status).toBe(403);
+    // Behind a proxy that ends TLS the page's origin is https:// and the API's own scheme http.
+    const behindTls = await stack.call('POST', '/console/api/session', { body: { key: keyA }, headers: { origin: stack.url.replace('http:', 'https:') } });
+    expect(behindTls.status).toBe(200);
     const bad = await stack.call('POST', '/console/api/session', { body: { key: keyA, extra: 1 } });
     expect(bad.status).toBe(400);
   });

@@ -90,12 +90,23 @@ function cookie(request: FastifyRequest, pair: string, maxAgeSeconds: number): s
  */
 export function assertSameOrigin(request: FastifyRequest): void {
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== `${request.protocol}://${request.host}`) {
+  if (origin !== undefined && !sameHost(origin, request.host)) {
     throw new HttpError(403, 'cross_origin', 'console calls are accepted only from the console’s own origin');
   }
   const site = request.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {
     throw new HttpError(403, 'cross_origin', 'console calls are accepted only from the console’s own origin');
+  }
+}
+
+/** `Origin` names the host the request was sent to (`Host`), over HTTP or HTTPS: behind a proxy that
+ * ends TLS the API itself is reached over HTTP, so the scheme alone is not compared. */
+function sameHost(origin: string, host: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host === host;
+  } catch {
+    return false;
   }
 }
 
