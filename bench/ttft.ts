@@ -158,8 +158,8 @@ async function main(): Promise<void> {
       const keep = n > plan.warmup;
       // Rotate who goes first, so no path always follows the same one.
       for (let i = 0; i < order.length; i++) {
-        const path = order[(n + i) % order.length] as TtftPath;
-        await timeTurn(clients[path], prompt(n), keep ? samples[path] : undefined);
+        const side = order[(n + i) % order.length] as TtftPath;
+        await timeTurn(clients[side], prompt(n), keep ? samples[side] : undefined);
       }
       if (n % 10 === 0 || n === plan.warmup + plan.turns) process.stderr.write(`round ${n}/${plan.warmup + plan.turns}\n`);
     }
