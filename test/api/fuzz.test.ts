@@ -22,7 +22,7 @@ import { uniqueName } from '../support/services';
 import { describeCase, FUZZ_KINDS, generateCase, operationsOf, Rng, type FuzzCase, type FuzzTarget, type Operation } from '../support/fuzz-cases';
 
 const SEED = 20_240_611;
-const CASES = 1_200;
+const CASES = 1_500;
 const ONLY: number | undefined = undefined;
 const CONCURRENCY = 8;
 

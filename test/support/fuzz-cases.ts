@@ -155,9 +155,14 @@ export function generateCase(seed: number, index: number, operations: Operation[
   const rng = new Rng((Math.imul(seed ^ 0x9e3779b9, 31) + Math.imul(index + 1, 0x85ebca6b)) >>> 0);
   // Round-robin over the operations so each gets its share, whatever the kinds drawn.
   const operation = operations[index % operations.length] as Operation;
-  const kind = pickKind(rng);
+  // The first rounds are valid requests, one per operation and credential, so every route is
+  // reached past authentication and validation by each kind of caller however many routes there
+  // are; the cases after them draw their kind and credential.
+  const credentials = Object.keys(target.credentials);
+  const seeded = index < operations.length * credentials.length;
+  const kind = seeded ? 'valid' : pickKind(rng);
   const request = new RequestDraft(operation, rng, target, index);
-  request.credential = rng.pick(Object.keys(target.credentials));
+  request.credential = seeded ? (credentials[Math.floor(index / operations.length)] as string) : rng.pick(credentials);
   const note = MUTATIONS[kind](request, rng, target);
   return request.build(index, kind, note, target);
 }
