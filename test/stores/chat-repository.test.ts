@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ChatRepository } from '../../src/stores/chat-repository';
-import { defaultStorageResolver, ensureMongoIndexes, MongoStores } from '../../src/stores/mongo';
-import { tenantCollections, type TenantCollections } from '../../src/stores/tenant-collection';
+import type { TenantCollections } from '../../src/stores/tenant-collection';
 import { UsageRepository } from '../../src/stores/usage-repository';
-import { services, uniqueName } from '../support/services';
+import { openTenantStore, type TenantStore } from '../support/tenant-store';
 
-let mongo: MongoStores;
+let store: TenantStore;
 let collections: TenantCollections;
 let chats: ChatRepository;
 const now = new Date('2025-06-01T12:00:00Z');
@@ -22,15 +21,13 @@ const message = (seq: number, overrides: Partial<{ message_id: string; turn_id: 
 });
 
 beforeAll(async () => {
-  mongo = new MongoStores(defaultStorageResolver({ uri: services().mongoUri, db: uniqueName('chatrepo') }));
-  await ensureMongoIndexes(await mongo.dbFor('acme'));
-  collections = tenantCollections(mongo, 'acme');
-  chats = new ChatRepository(collections);
+  store = await openTenantStore('chatrepo');
+  collections = store.collections;
+  chats = new ChatRepository(store.collections);
 });
 
 afterAll(async () => {
-  await (await mongo.dbFor('acme')).dropDatabase();
-  await mongo.close();
+  await store?.drop();
 });
 
 it('opens a session once and returns the existing one after', async () => {

@@ -6,23 +6,19 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ChatRepository } from '../../src/stores/chat-repository';
-import { defaultStorageResolver, ensureMongoIndexes, MongoStores } from '../../src/stores/mongo';
-import { tenantCollections } from '../../src/stores/tenant-collection';
-import { services, uniqueName } from '../support/services';
+import { openTenantStore, type TenantStore } from '../support/tenant-store';
 
-let mongo: MongoStores;
+let store: TenantStore;
 let chats: ChatRepository;
 const now = new Date('2025-06-01T12:00:00Z');
 
 beforeAll(async () => {
-  mongo = new MongoStores(defaultStorageResolver({ uri: services().mongoUri, db: uniqueName('totals64') }));
-  await ensureMongoIndexes(await mongo.dbFor('acme'));
-  chats = new ChatRepository(tenantCollections(mongo, 'acme'));
+  store = await openTenantStore('totals64');
+  chats = new ChatRepository(store.collections);
 });
 
 afterAll(async () => {
-  await (await mongo.dbFor('acme')).dropDatabase();
-  await mongo.close();
+  await store?.drop();
 });
 
 it('sums usage past 2^31 without wrapping, and reads it back as numbers', async () => {

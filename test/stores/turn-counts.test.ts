@@ -5,26 +5,23 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ChatRepository } from '../../src/stores/chat-repository';
-import { defaultStorageResolver, ensureMongoIndexes, MongoStores } from '../../src/stores/mongo';
-import { tenantCollections, type TenantCollections } from '../../src/stores/tenant-collection';
-import { services, uniqueName } from '../support/services';
+import type { TenantCollections } from '../../src/stores/tenant-collection';
+import { openTenantStore, type TenantStore } from '../support/tenant-store';
 
-let mongo: MongoStores;
+let store: TenantStore;
 let collections: TenantCollections;
 let chats: ChatRepository;
 const now = new Date('2025-06-01T12:00:00Z');
 const usage = (tokens: number) => ({ input_tokens: tokens, cached_input_tokens: 0, output_tokens: tokens, cost_nanos: tokens * 10, unpriced_calls: 0 });
 
 beforeAll(async () => {
-  mongo = new MongoStores(defaultStorageResolver({ uri: services().mongoUri, db: uniqueName('turncounts') }));
-  await ensureMongoIndexes(await mongo.dbFor('acme'));
-  collections = tenantCollections(mongo, 'acme');
-  chats = new ChatRepository(collections);
+  store = await openTenantStore('turncounts');
+  collections = store.collections;
+  chats = new ChatRepository(store.collections);
 });
 
 afterAll(async () => {
-  await (await mongo.dbFor('acme')).dropDatabase();
-  await mongo.close();
+  await store?.drop();
 });
 
 it('counts kept turns in turn_count, failed ones in failed_turns, rolled-back ones in neither, each once; usage always', async () => {
