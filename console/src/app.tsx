@@ -1,33 +1,34 @@
 import { useEffect, useState } from 'preact/hooks';
 import { AnalyticsPage } from './analytics';
 import { call, rememberSession, type Session } from './api';
+import { AppsPage } from './apps';
 import { AuditPage } from './audit';
+import { ChatsPage } from './chats';
+import { ApprovalsBadge, IncidentsPage } from './incidents';
 import { OverviewPage } from './overview';
+import { PacksPage } from './packs';
+import { linkTo, PAGES, pageOf, useLocation, type PagePath } from './router';
 import { SignIn } from './sign-in';
 
-const PAGES = [
-  { path: '/console/', title: 'Overview' },
-  { path: '/console/audit', title: 'Audit' },
-  { path: '/console/analytics', title: 'Analytics' },
-] as const;
-
-type PagePath = (typeof PAGES)[number]['path'];
-
-function pageOf(pathname: string): PagePath {
-  return PAGES.find((page) => page.path === pathname)?.path ?? '/console/';
-}
+const PAGE_COMPONENTS: Record<PagePath, (props: { session: Session }) => preact.JSX.Element | null> = {
+  '/console/': OverviewPage,
+  '/console/apps': AppsPage,
+  '/console/chats': ChatsPage,
+  '/console/packs': PacksPage,
+  '/console/analytics': AnalyticsPage,
+  '/console/incidents': IncidentsPage,
+  '/console/audit': AuditPage,
+};
 
 export function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
-  const [page, setPage] = useState<PagePath>(pageOf(location.pathname));
+  const { pathname } = useLocation();
+  const page = pageOf(pathname);
 
   useEffect(() => {
     call<Session>('GET', '/console/api/session')
       .then((s) => signedIn(s))
       .catch(() => signedIn(null));
-    const onPop = () => setPage(pageOf(location.pathname));
-    addEventListener('popstate', onPop);
-    return () => removeEventListener('popstate', onPop);
   }, []);
 
   useEffect(() => {
@@ -37,12 +38,6 @@ export function App() {
   const signedIn = (s: Session | null) => {
     rememberSession(s);
     setSession(s);
-  };
-
-  const go = (path: PagePath) => (event: MouseEvent) => {
-    event.preventDefault();
-    history.pushState(null, '', path);
-    setPage(path);
   };
 
   const signOut = async () => {
@@ -56,14 +51,16 @@ export function App() {
   if (session === undefined) return <main><p>Loading…</p></main>;
   if (session === null) return <SignIn onSignedIn={signedIn} />;
 
+  const Page = PAGE_COMPONENTS[page];
   return (
     <>
       <header class="bar">
         <span class="brand">Tessera console</span>
         <nav aria-label="Console pages">
           {PAGES.map((p) => (
-            <a href={p.path} onClick={go(p.path)} aria-current={p.path === page ? 'page' : undefined}>
+            <a href={p.path} onClick={linkTo(p.path)} aria-current={p.path === page ? 'page' : undefined}>
               {p.title}
+              {p.path === '/console/incidents' && <ApprovalsBadge session={session} />}
             </a>
           ))}
         </nav>
@@ -71,9 +68,7 @@ export function App() {
         <button type="button" onClick={() => void signOut()}>Sign out</button>
       </header>
       <main>
-        {page === '/console/' && <OverviewPage session={session} />}
-        {page === '/console/audit' && <AuditPage session={session} />}
-        {page === '/console/analytics' && <AnalyticsPage session={session} />}
+        <Page session={session} />
       </main>
     </>
   );
