@@ -7,12 +7,10 @@
  * POST without the CSRF token are refused; sign-out ends the session; axe-core finds no serious or
  * critical violation on any page.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDirSink } from '../../src/activities/analytics/archive-sink';
 import { aggregateDay } from '../../src/activities/analytics/aggregate';
@@ -23,14 +21,9 @@ import type { ClickHouseStore } from '../../src/stores/clickhouse';
 import { openTestClickHouse, seedUsage, usageEvents } from '../analytics/support';
 import { startApiStack, type ApiStack } from '../support/api-stack';
 import { services, uniqueName } from '../support/services';
+import { accessibility, buildConsole, HAVE_CHROMIUM, launchChromium, seriesPixels, signIn as signInAt, warnIfNoChromium } from './support';
 
-const CHROMIUM = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) {
-  console.warn(`console-browser.test.ts: skipped — no Chromium at ${CHROMIUM} (scripts/install-tools.sh installs Debian's chromium; or set TESSERA_CHROMIUM)`);
-}
-const REPO = path.resolve(__dirname, '../..');
-const AXE = fs.readFileSync(path.join(REPO, 'node_modules/axe-core/axe.min.js'), 'utf8');
+warnIfNoChromium('console-browser.test.ts');
 const A = 'cb-a';
 const B = 'cb-b';
 
@@ -42,8 +35,7 @@ let crossSiteUrl: string;
 let keyA: string;
 
 beforeAll(async () => {
-  // The console as the project's own script builds it (a no-op when console/ did not change).
-  execFileSync('bash', ['scripts/console-build.sh'], { cwd: REPO, stdio: 'inherit' });
+  buildConsole();
   stack = await startApiStack({ label: 'console-browser' });
   ch = await openTestClickHouse('console-browser');
   const pseudonymize = pseudonymizer('console-test-pseudonym-key-0123');
@@ -69,7 +61,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => crossSite.listen(0, '127.0.0.1', resolve));
   crossSiteUrl = `http://localhost:${(crossSite.address() as AddressInfo).port}/`;
-  if (HAVE_CHROMIUM) browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  if (HAVE_CHROMIUM) browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
@@ -79,37 +71,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function signIn(page: Page, key: string): Promise<void> {
-  await page.goto(`${stack.url}/console/`);
-  await page.getByLabel('Admin key or app key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
-
-/** axe-core in the page: serious and critical violations, by rule. */
-async function accessibility(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  // A string: the test is type-checked without the DOM library.
-  const violations = (await page.evaluate(`axe.run(document).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes })))`)) as {
-    id: string;
-    impact: string;
-    nodes: unknown[];
-  }[];
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}, ${v.nodes.length} nodes)`);
-}
-
-/** Pixels of the chart's canvas in the series' own colour (#1f5fbf, the line and its points; the axes
- * and grid are grey), so an empty chart with axes only counts none. */
-async function seriesPixels(page: Page): Promise<number> {
-  return page.evaluate(`(() => {
-    const canvas = document.querySelector('.chart canvas');
-    if (!canvas) return -1;
-    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    let inked = 0;
-    for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 200 && data[i] < 70 && data[i + 1] > 70 && data[i + 1] < 120 && data[i + 2] > 160) inked++;
-    return inked;
-  })()`) as Promise<number>;
-}
+const signIn = (page: Page, key: string) => signInAt(page, stack.url, key);
 
 async function costRows(key: string, appId?: string) {
   const q = `from=2026-04-01T00:00:00Z&to=2026-04-03T00:00:00Z&group_by=day${appId ? `&app_id=${appId}` : ''}`;
