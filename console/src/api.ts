@@ -1,7 +1,7 @@
 /**
  * The console's calls: same-origin `fetch` with the session cookie (the browser sends it; the page
  * never sees it). Writes carry the session's CSRF token, kept in memory only (never localStorage),
- * and fetched again from `GET /console/api/session` after a reload.
+ * and fetched again from `GET /v1/console/session` after a reload.
  */
 export interface Session {
   kind: 'admin' | 'app';

@@ -26,7 +26,7 @@ export function App() {
   const page = pageOf(pathname);
 
   useEffect(() => {
-    call<Session>('GET', '/console/api/session')
+    call<Session>('GET', '/v1/console/session')
       .then((s) => signedIn(s))
       .catch(() => signedIn(null));
   }, []);
@@ -42,7 +42,7 @@ export function App() {
 
   const signOut = async () => {
     try {
-      await call('POST', '/console/api/sign-out');
+      await call('DELETE', '/v1/console/session');
     } finally {
       signedIn(null);
     }

@@ -12,7 +12,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
     setBusy(true);
     setError('');
     try {
-      const session = await call<Session>('POST', '/console/api/session', { key });
+      const session = await call<Session>('POST', '/v1/console/session', { key });
       setKey('');
       onSignedIn(session);
     } catch (e) {

@@ -3,9 +3,9 @@
  * (Temporal dev server, FerretDB, Redis, chDB with seeded usage): the admin and an app owner sign in
  * through the form; the audit page lists entries and verifies the chain; the cost chart draws the
  * seeded days (non-blank canvas pixels, the series in the data table, the CSV); the app owner cannot
- * reach another app by page or by a direct call with the cookie; a cross-site POST and a same-origin
- * POST without the CSRF token are refused; sign-out ends the session; axe-core finds no serious or
- * critical violation on any page.
+ * reach another app by page or by a direct call with the cookie; a cross-site sign-out (a DELETE with
+ * the browser's credentials) and a same-origin one without the CSRF token are refused; sign-out ends
+ * the session; axe-core finds no serious or critical violation on any page.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -54,10 +54,14 @@ beforeAll(async () => {
   const { chat_id: chatId } = (await session.json()) as { chat_id: string };
   const turn = await stack.call('POST', `/v1/chats/${chatId}/messages`, { key: keyA, body: { content: 'Hello console' } });
   expect(turn.status).toBe(200);
-  // A page of another site (localhost vs 127.0.0.1) that posts to the console.
+  // A page of another site (localhost vs 127.0.0.1) that tries to sign the console out: a
+  // cross-site DELETE with the browser's credentials, its outcome written into the page.
   crossSite = http.createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    response.end(`<!doctype html><title>elsewhere</title><form method="post" enctype="text/plain" action="${stack.url}/console/api/sign-out"><button>go</button></form>`);
+    response.end(
+      `<!doctype html><title>elsewhere</title><button onclick="fetch('${stack.url}/v1/console/session', { method: 'DELETE', credentials: 'include' })` +
+        `.then((r) => { document.getElementById('out').textContent = 'status ' + r.status; }, () => { document.getElementById('out').textContent = 'blocked'; })">go</button><output id="out"></output>`,
+    );
   });
   await new Promise<void>((resolve) => crossSite.listen(0, '127.0.0.1', resolve));
   crossSiteUrl = `http://localhost:${(crossSite.address() as AddressInfo).port}/`;
@@ -141,7 +145,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in a browser', () => {
     expect(await accessibility(page)).toEqual([]);
     expect(errors).toEqual([]);
     // The only refusal the page met: "not signed in yet", before the sign-in.
-    expect(failed).toEqual(['401 /console/api/session']);
+    expect(failed).toEqual(['401 /v1/console/session']);
     await context.close();
   });
 
@@ -190,23 +194,26 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in a browser', () => {
     await context.close();
   });
 
-  it('refuses a cross-site POST and a POST without the CSRF token; sign-out ends the session', async () => {
+  it('refuses a cross-site sign-out and one without the CSRF token; sign-out ends the session', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await signIn(page, keyA);
     const [cookie] = await context.cookies();
     const asCookie = `${cookie!.name}=${cookie!.value}`;
 
-    // A form on another site posts to sign-out: the browser sends no SameSite=Strict cookie, the
-    // API answers 401 and the session lives on.
+    // A page of another site sends DELETE /v1/console/session with the browser's credentials: the
+    // API answers its CORS preflight without allowing the origin, so the browser never sends the
+    // DELETE (and would send no SameSite=Strict cookie with it); the session lives on.
     const elsewhere = await context.newPage();
     await elsewhere.goto(crossSiteUrl);
-    const [answer] = await Promise.all([elsewhere.waitForResponse((r) => r.url().endsWith('/console/api/sign-out')), elsewhere.getByRole('button', { name: 'go' }).click()]);
-    expect(answer.status()).toBe(401);
+    await elsewhere.getByRole('button', { name: 'go' }).click();
+    await expect.poll(() => elsewhere.locator('#out').innerText()).not.toBe('');
+    expect(await elsewhere.locator('#out').innerText()).toBe('blocked');
     expect((await stack.call('GET', '/v1/audit', { headers: { cookie: asCookie } })).status).toBe(200);
+    expect((await stack.call('GET', '/v1/console/session', { headers: { cookie: asCookie } })).status).toBe(200);
 
     // From the console's own origin, with the cookie but without the token: 403.
-    const status = await page.evaluate(async () => (await fetch('/console/api/sign-out', { method: 'POST' })).status);
+    const status = await page.evaluate(async () => (await fetch('/v1/console/session', { method: 'DELETE' })).status);
     expect(status).toBe(403);
     // The cookie itself on a write route is no credential.
     const write = await page.evaluate(async () => (await fetch('/v1/chats/x/cancel', { method: 'POST' })).status);

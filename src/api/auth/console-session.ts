@@ -8,7 +8,7 @@
  *
  * CSRF: a browser sends the cookie only on same-site requests (`SameSite=Strict`), and on top of
  * that every state-changing console call must carry the session's CSRF token in `X-CSRF-Token`
- * (handed to the page by the sign-in answer and `GET /console/api/session`, which a page of another
+ * (handed to the page by the sign-in answer and `GET /v1/console/session`, which a page of another
  * origin cannot read) and, when the browser says where it comes from, the API's own origin.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
