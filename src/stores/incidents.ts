@@ -16,6 +16,8 @@ export interface IncidentFilter {
   app_id?: string;
   status?: IncidentStatus;
   rule?: RuleName;
+  /** Only incidents after this one in the list's order (newest first): a page's last one. */
+  after?: { opened_at: Date; incident_id: string };
   limit: number;
 }
 
@@ -57,11 +59,16 @@ export class Incidents {
 
   async list(filter: IncidentFilter): Promise<IncidentDoc[]> {
     const apps = filter.app_id ? [filter.app_id] : (await this.redis.smembers(APPS_KEY)).sort();
-    const query = { ...(filter.status ? { status: filter.status } : {}), ...(filter.rule ? { rule: filter.rule } : {}) };
+    const { after } = filter;
+    const query = {
+      ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.rule ? { rule: filter.rule } : {}),
+      ...(after ? { $or: [{ opened_at: { $lt: after.opened_at } }, { opened_at: after.opened_at, incident_id: { $lt: after.incident_id } }] } : {}),
+    };
     const perApp = await Promise.all(
-      apps.map((appId) => this.collection(appId).find<IncidentDoc>(query, { sort: { opened_at: -1 }, limit: filter.limit, projection: { _id: 0 } })),
+      apps.map((appId) => this.collection(appId).find<IncidentDoc>(query, { sort: { opened_at: -1, incident_id: -1 }, limit: filter.limit, projection: { _id: 0 } })),
     );
-    return perApp.flat().sort((a, b) => b.opened_at.getTime() - a.opened_at.getTime()).slice(0, filter.limit);
+    return perApp.flat().sort(newestFirst).slice(0, filter.limit);
   }
 
   /** The approval decisions of the app's last incidents of a rule, oldest first (for promotion). */
@@ -76,4 +83,9 @@ export class Incidents {
   private collection(appId: string): TenantCollection<IncidentDoc> {
     return new TenantCollection<IncidentDoc>(appId, 'incidents', async () => (await this.mongo.dbFor(appId)).collection<IncidentDoc>('incidents'));
   }
+}
+
+/** The list's order: newest opened first, then by id (a stable order for cursor pages). */
+function newestFirst(a: IncidentDoc, b: IncidentDoc): number {
+  return b.opened_at.getTime() - a.opened_at.getTime() || (a.incident_id < b.incident_id ? 1 : a.incident_id > b.incident_id ? -1 : 0);
 }

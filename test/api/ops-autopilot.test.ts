@@ -143,7 +143,10 @@ describe('ops routes', () => {
 
   it('refuses app keys, unknown incidents and bad policies', async () => {
     const appKey = await stack.createApp('outsider');
-    expect((await stack.call('GET', '/v1/ops/incidents', { key: appKey })).status).toBe(403);
+    // An app key reads its own app's incidents (none), never another's, and decides nothing.
+    expect(await json(await stack.call('GET', '/v1/ops/incidents', { key: appKey }))).toEqual({ incidents: [], next_cursor: null });
+    expect((await stack.call('GET', '/v1/ops/incidents?app_id=flood', { key: appKey })).status).toBe(404);
+    expect((await stack.call('POST', '/v1/ops/incidents/incident:outsider:budget:nope/approve', { key: appKey })).status).toBe(403);
     const unknown = await stack.call('POST', '/v1/ops/incidents/incident:outsider:budget:nope/approve', { key: admin });
     expect(unknown.status, await unknown.clone().text()).toBe(404);
     const bad = await stack.call('PUT', '/v1/ops/policies/outsider', { key: admin, body: { rules: { noisy_tenant: { share: 2 } } } });

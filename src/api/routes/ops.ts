@@ -1,17 +1,32 @@
 /**
- * The ops autopilot over HTTP (admin key): policies per app (and the stored default), incidents
- * with filters, and the approve/reject decisions a waiting remediation receives as signals.
+ * The ops autopilot over HTTP: policies per app (and the stored default; admin), incidents with
+ * filters in cursor pages and one incident with its timeline (admin: any app; an app key or its
+ * console session: its own app, read-only), and the approve/reject decisions with a reason a
+ * waiting remediation receives as signals (admin, also from the console with its CSRF token).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import { decisionBody, decisionView, incidentList, incidentParams, incidentQuery, type incidentView, policyParams, policyView } from '../../domain/api/ops';
+import {
+  appOfIncident,
+  decisionBody,
+  decisionView,
+  decodeIncidentCursor,
+  encodeIncidentCursor,
+  incidentDetail,
+  incidentList,
+  incidentParams,
+  incidentQuery,
+  incidentTimeline,
+} from '../../domain/api/incidents';
+import { policyParams, policyView, type incidentView } from '../../domain/api/ops';
 import { errorResponses } from '../../domain/api/errors';
 import { opsPolicyOverridesSchema, type IncidentDoc } from '../../domain/ops';
 import { Incidents } from '../../stores/incidents';
+import { Notifications } from '../../stores/notifications';
 import { OpsPolicies } from '../../stores/ops-policies';
 import { approveSignal, rejectSignal } from '../../workflows/ops-contract';
-import { callerOf, guard } from '../auth/guard';
+import { callerOf, guard, refuse } from '../auth/guard';
 import { HttpError } from '../errors';
 import type { ApiRuntime } from '../runtime';
 
@@ -20,6 +35,10 @@ const tags = ['ops'];
 export function opsRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   const app = scope.withTypeProvider<ZodTypeProvider>();
   const admin = guard(runtime, ['admin']);
+  const readers = guard(runtime, ['admin', 'app']);
+  // The console's Incidents page decides with its session (CSRF token and origin checked).
+  const decider = guard(runtime, ['admin'], { consoleWrites: true });
+  const notifications = new Notifications(runtime.mongo, runtime.redis);
   const policies = new OpsPolicies(runtime.mongo, runtime.redis);
   const incidents = new Incidents(runtime.mongo, runtime.redis);
 
@@ -47,36 +66,80 @@ export function opsRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.get('/v1/ops/incidents', {
-    onRequest: admin,
-    schema: { tags, summary: 'Incidents, newest first, by app, status and rule', querystring: incidentQuery, response: { 200: incidentList, ...errorResponses(400, 401, 403) } },
+    onRequest: readers,
+    schema: {
+      tags,
+      summary: 'Incidents, newest first, by app, status and rule, in cursor pages (an app key: its own app only)',
+      querystring: incidentQuery,
+      response: { 200: incidentList, ...errorResponses(400, 401, 403, 404) },
+    },
   }, async (request) => {
-    const { app_id: appId, status, rule, limit } = request.query;
-    const docs = await incidents.list({ limit, ...(appId ? { app_id: appId } : {}), ...(status ? { status } : {}), ...(rule ? { rule } : {}) });
-    return { incidents: docs.map(view) };
+    const caller = callerOf(request);
+    const { app_id: asked, status, rule, limit, cursor } = request.query;
+    let appId = asked;
+    if (caller.kind === 'app') {
+      if (asked !== undefined && asked !== caller.appId) await refuse(runtime, request, { type: 'app', id: asked }, 'incidents of another app');
+      appId = caller.appId;
+    }
+    const after = cursor === undefined ? undefined : decodeIncidentCursor(cursor);
+    if (cursor !== undefined && !after) throw new HttpError(400, 'invalid_cursor', 'cursor is not one this API issued (pass a page `next_cursor` as it is)');
+    const docs = await incidents.list({
+      limit: limit + 1,
+      ...(appId ? { app_id: appId } : {}),
+      ...(status ? { status } : {}),
+      ...(rule ? { rule } : {}),
+      ...(after ? { after: { opened_at: new Date(after.opened_at), incident_id: after.incident_id } } : {}),
+    });
+    const page = docs.slice(0, limit);
+    const last = page.at(-1);
+    const next = docs.length > limit && last ? encodeIncidentCursor({ opened_at: last.opened_at.toISOString(), incident_id: last.incident_id }) : null;
+    return { incidents: page.map(view), next_cursor: next };
+  });
+
+  app.get('/v1/ops/incidents/:id', {
+    onRequest: readers,
+    schema: {
+      tags,
+      summary: 'One incident with its timeline: detection, proposal, decisions (who, why), actions, reverts and the notifications sent (an app key: its own app only)',
+      params: incidentParams,
+      response: { 200: incidentDetail, ...errorResponses(400, 401, 403, 404) },
+    },
+  }, async (request) => {
+    const incidentId = request.params.id;
+    const appId = appOfIncident(incidentId);
+    const caller = callerOf(request);
+    if (caller.kind === 'app' && caller.appId !== appId) await refuse(runtime, request, { type: 'incident', id: incidentId }, 'an incident of another app');
+    const doc = await incidents.get(appId, incidentId);
+    if (!doc) throw new HttpError(404, 'not_found', `incident '${incidentId}' not found`);
+    const sent = await notifications.list({ app_id: appId, incident_id: incidentId, limit: 500 });
+    return { incident: view(doc), timeline: incidentTimeline(doc.steps, sent) };
   });
 
   for (const kind of ['approve', 'reject'] as const) {
     app.post(`/v1/ops/incidents/:id/${kind}`, {
-      onRequest: admin,
+      onRequest: decider,
       schema: {
         tags,
-        summary: kind === 'approve' ? 'Approve the action an incident proposes' : 'Reject it (nothing is applied)',
+        summary: kind === 'approve'
+          ? 'Approve the action an incident proposes, with a reason (recorded in its timeline and the audit log)'
+          : 'Reject it, with a reason (nothing is applied)',
         params: incidentParams,
         body: decisionBody,
         response: { 202: decisionView, ...errorResponses(400, 401, 403, 404, 409) },
       },
     }, async (request, reply) => {
       const incidentId = request.params.id;
-      const [, appId = ''] = incidentId.split(':');
-      const doc = await incidents.get(appId, incidentId);
+      const doc = await incidents.get(appOfIncident(incidentId), incidentId);
       if (!doc) throw new HttpError(404, 'not_found', `no incident '${incidentId}'`);
       if (doc.status !== 'awaiting_approval') {
         throw new HttpError(409, 'not_awaiting_approval', `incident '${incidentId}' is ${doc.status}, not awaiting approval`);
       }
       const runId = incidentId.slice(doc.workflow_id.length + 1);
-      const decider = { actor: callerOf(request).actor.actor_id, ...(request.body?.note ? { note: request.body.note } : {}) };
-      await runtime.temporal.workflow.getHandle(doc.workflow_id, runId).signal(kind === 'approve' ? approveSignal : rejectSignal, decider);
-      return reply.status(202).send({ incident_id: incidentId, signalled: kind });
+      // The workflow records the decider's note as the decision step's detail (and so in the audit chain).
+      const reason = request.body?.reason ?? request.body?.note;
+      const by = { actor: callerOf(request).actor.actor_id, ...(reason ? { note: reason } : {}) };
+      await runtime.temporal.workflow.getHandle(doc.workflow_id, runId).signal(kind === 'approve' ? approveSignal : rejectSignal, by);
+      return reply.status(202).send({ incident_id: incidentId, signalled: kind, ...(reason ? { reason } : {}) });
     });
   }
 }

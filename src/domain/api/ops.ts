@@ -1,6 +1,5 @@
-/** HTTP shapes of the ops routes (`/v1/ops/…`) and the metrics endpoints. */
+/** HTTP shapes of the ops routes (`/v1/ops/…`; incidents in ./incidents) and the metrics endpoints. */
 import { z } from 'zod';
-import { storableText } from '../text/storable';
 import { appIdSchema } from '../apps';
 import { AUTONOMY, INCIDENT_STATUSES, OPS_ACTIONS, opsPolicyOverridesSchema, opsPolicySchema, RULES } from '../ops';
 
@@ -13,19 +12,6 @@ export const policyView = z.object({
   overrides: opsPolicyOverridesSchema.describe('What is stored for this app (or the default)'),
   effective: opsPolicySchema.describe('In force: the built-in default, the stored default, then these overrides'),
 });
-
-export const incidentQuery = z.strictObject({
-  app_id: appIdSchema.optional(),
-  status: z.enum(INCIDENT_STATUSES).optional(),
-  rule: z.enum(RULES).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
-
-export const incidentParams = z.strictObject({
-  id: z.string().regex(/^incident:[a-z0-9-]+:[a-z_]+:[A-Za-z0-9-]+$/, 'an incident id as listed').describe('The incident id'),
-});
-
-export const decisionBody = z.strictObject({ note: storableText().max(2000).optional() }).nullish();
 
 const step = z.object({
   step_id: z.string(),
@@ -65,8 +51,6 @@ export const incidentView = z.object({
   steps: z.array(step),
 });
 
-export const incidentList = z.object({ incidents: z.array(incidentView) });
-export const decisionView = z.object({ incident_id: z.string(), signalled: z.enum(['approve', 'reject']) });
 
 export const activeRunsView = z.object({ total: z.number(), apps: z.record(z.string(), z.number()) });
 
