@@ -15,6 +15,8 @@ import { runConversations } from './support/measure';
 import { installQuietRuntime } from './support/runtime-log';
 import { baselineSender, tesseraSender, type TurnSender } from './support/senders';
 import { openTesseraSide } from './support/tessera-side';
+import { startModelProcess } from './support/turn-model';
+import { redisCommandStats } from './support/turn-redis-stats';
 import { startBenchWorkers } from './support/workers';
 
 const root = path.resolve(__dirname, '..');
@@ -37,14 +39,33 @@ function processTimes(): Map<number, { ppid: number; cmd: string; cpu: number }>
   return out;
 }
 
+/** This process's CPU seconds by thread kind (`bench:<thread name>`): the JavaScript main thread
+ * (activities, clients), the workflow threads, Temporal Core's runtime, libuv, V8's helpers. */
+function threadTimes(): Record<string, number> {
+  const ticks = 100;
+  const out: Record<string, number> = {};
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim().replace(/[-_ ]?\d+$/, '');
+      const key = `bench:${name}`;
+      out[key] = (out[key] ?? 0) + (Number(fields[11]) + Number(fields[12])) / ticks;
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return out;
+}
+
 /** CPU seconds by service: this process and the children this run started (by their scratch dir). */
 function cpuByService(scratch: string, ports: string[]): Record<string, number> {
   const all = processTimes();
-  const sums: Record<string, number> = { bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
+  const sums: Record<string, number> = { bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6, ...threadTimes() };
   const roots = new Map<number, string>();
   for (const [pid, p] of all) {
     if (!p.cmd.includes(scratch) && !ports.some((port) => p.cmd.includes(`:${port}`))) continue;
-    const name = p.cmd.includes('temporal') ? 'temporal' : p.cmd.includes('ferretdb') ? 'ferretdb' : p.cmd.includes('postgres') ? 'postgres' : p.cmd.includes('redis') ? 'redis' : 'other';
+    const name = p.cmd.includes('turn-model') ? 'model' : p.cmd.includes('temporal') ? 'temporal' : p.cmd.includes('ferretdb') ? 'ferretdb' : p.cmd.includes('postgres') ? 'postgres' : p.cmd.includes('redis') ? 'redis' : 'other';
     roots.set(pid, name);
   }
   for (const [pid, p] of all) {
@@ -87,7 +108,9 @@ async function main(): Promise<void> {
     installQuietRuntime();
     const stack = await startBenchStack({ toolsDir: path.join(root, '.tools'), scratchDir: scratch, teardown });
     const { client, nativeConnection } = await connectBenchTemporal(stack.temporalAddress, teardown);
-    const tessera = await openTesseraSide({ stack, client, taskQueue: 'cpu-tessera', templatesDir: path.join(root, 'templates'), teardown });
+    // The model runs in a process of its own: a provider's CPU is not Tessera's (see turn-model.ts).
+    const model = await startModelProcess(scratch, teardown);
+    const tessera = await openTesseraSide({ stack: { ...stack, llmBaseUrl: model.url }, client, taskQueue: 'cpu-tessera', templatesDir: path.join(root, 'templates'), teardown });
     const workers = await startBenchWorkers({ connection: nativeConnection, tessera: { taskQueue: 'cpu-tessera', activities: tessera.activities }, baselineTaskQueue: 'cpu-bare' });
     teardown.add('workers', () => workers.shutdown());
     const sides: Record<string, TurnSender> = {
@@ -98,25 +121,39 @@ async function main(): Promise<void> {
     const profile = process.argv.includes('--profile') ? inspectorProfile(path.join(scratch, '..', 'turn-cpu.cpuprofile')) : undefined;
     const limits = { turnDeadlineMs: 60_000, budgetMs: Number.POSITIVE_INFINITY };
     const rows: Record<string, Record<string, number>> = {};
+    const redisRows: Record<string, Record<string, number>> = {};
     for (const [side, sender] of Object.entries(sides)) {
       const names = Array.from({ length: chats }, (_, i) => `${side}-${i}`);
       await runConversations(sender, names, { first: 1, count: 1 }, limits); // starts and warms the chats
       await new Promise((resolve) => setTimeout(resolve, 2000));
       const before = cpuByService(scratch, ports);
+      const redisBefore = await redisCommandStats(stack.redisUrl);
       if (side === 'tessera' && profile) await profile.start();
       const result = await runConversations(sender, names, { first: 2, count: turns }, limits);
       await new Promise((resolve) => setTimeout(resolve, 2000)); // let trailing work (timers, acks) finish
       const after = cpuByService(scratch, ports);
+      const redisAfter = await redisCommandStats(stack.redisUrl);
       if (side === 'tessera' && profile) await profile.stop();
       const done = result.samples.filter((s) => s.ok).length;
       rows[side] = Object.fromEntries(Object.keys(after).map((k) => [k, ((after[k] ?? 0) - (before[k] ?? 0)) * 1000 / done]));
+      redisRows[side] = Object.fromEntries(Object.keys(redisAfter).map((k) => [k, ((redisAfter[k] ?? 0) - (redisBefore[k] ?? 0)) / done]));
       rows[side].turns = done;
       rows[side].wallMs = result.wallMs;
     }
     const keys = [...new Set(Object.values(rows).flatMap((r) => Object.keys(r)))];
+    const line = (label: string, a: number, b: number, digits = 2) => console.log(`${label.padEnd(24)} ${a.toFixed(digits).padStart(10)} ${b.toFixed(digits).padStart(10)}`);
     console.log(`CPU ms per turn, ${chats} chats x ${turns} turns`);
-    console.log(`${'service'.padEnd(10)} ${'tessera'.padStart(10)} ${'baseline'.padStart(10)}`);
-    for (const key of keys) console.log(`${key.padEnd(10)} ${(rows.tessera?.[key] ?? 0).toFixed(2).padStart(10)} ${(rows.baseline?.[key] ?? 0).toFixed(2).padStart(10)}`);
+    console.log(`${'service'.padEnd(24)} ${'tessera'.padStart(10)} ${'baseline'.padStart(10)}`);
+    for (const key of keys) line(key.startsWith('bench:') ? `  ${key}` : key, rows.tessera?.[key] ?? 0, rows.baseline?.[key] ?? 0);
+    // The processes a deployment runs: the bench process (API's client side and the workers),
+    // Temporal, FerretDB, PostgreSQL and Redis; not the model (a provider's) nor its thread rows.
+    const total = (row: Record<string, number> | undefined) =>
+      ['bench', 'temporal', 'ferretdb', 'postgres', 'redis', 'other'].reduce((sum, key) => sum + (row?.[key] ?? 0), 0);
+    line('total (without model)', total(rows.tessera), total(rows.baseline));
+    console.log(`ratio (tessera / baseline): ${(total(rows.tessera) / total(rows.baseline)).toFixed(2)}x`);
+    console.log(`Redis commands per turn (INFO commandstats)`);
+    const commands = [...new Set(Object.values(redisRows).flatMap((r) => Object.keys(r)))].filter((k) => Object.values(redisRows).some((r) => (r[k] ?? 0) >= 0.05));
+    for (const key of commands.sort()) line(`  ${key}`, redisRows.tessera?.[key] ?? 0, redisRows.baseline?.[key] ?? 0, 1);
   } finally {
     await teardown.run();
   }
