@@ -108,6 +108,9 @@ export const configSchema = z.object({
   TESSERA_TOOLS_DIR: z.string().min(1).default('.tools'),
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
+  /** The Temporal Web UI the console links chats' and runs' workflows to; default: the embedded dev
+   * server's (`http://127.0.0.1:<TEMPORAL_UI_PORT>`) when Temporal is embedded, else no link. */
+  TESSERA_TEMPORAL_UI_URL: optional(urlWithScheme(['http', 'https'])),
   FERRETDB_PORT: port.default(27017),
   REDIS_PORT: port.default(6379),
   OFFLINE_MODEL_PORT: port.default(8300),
@@ -181,6 +184,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
 function redact(variable: string, value: string): string {
   return /KEY|SECRET|PASSWORD/.test(variable) ? '***' : value;
+}
+
+/** The Temporal Web UI's base URL (no trailing slash): the configured one, or the embedded dev
+ * server's when Temporal is embedded; undefined when there is none to link to. */
+export function temporalUiUrl(config: Pick<Config, 'TESSERA_TEMPORAL_UI_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_UI_PORT'>): string | undefined {
+  if (config.TESSERA_TEMPORAL_UI_URL) return config.TESSERA_TEMPORAL_UI_URL.replace(/\/+$/, '');
+  return config.TEMPORAL_ADDRESS ? undefined : `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`;
 }
 
 /** For entry points: load the config or print what is wrong and exit non-zero. */

@@ -38,6 +38,8 @@ export interface ApiRuntimeOptions {
   analytics?: AnalyticsRuntime;
   /** `TESSERA_NOTIFY_KEY`: channel secrets and approve/reject links. */
   notifyKey?: string;
+  /** The Temporal Web UI the console links workflows to (`temporalUiUrl(config)`). */
+  temporalUi?: { url: string; namespace: string };
 }
 
 export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
@@ -69,6 +71,7 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
     now,
     ...(options.analytics ? { analytics: options.analytics } : {}),
     ...(options.notifyKey ? { notify: { keys: new NotifyKeys(options.notifyKey) } } : {}),
+    ...(options.temporalUi ? { temporalUi: options.temporalUi } : {}),
   };
 }
 

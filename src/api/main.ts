@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfigOrExit, requireSharedSecretsOrExit, type Config } from '../config';
+import { loadConfigOrExit, requireSharedSecretsOrExit, temporalUiUrl, type Config } from '../config';
 import { pseudonymizer } from '../activities/analytics/pseudonym';
 import { openClickHouse } from '../stores/clickhouse';
 import { DataPlanes } from '../stores/data-planes';
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   const redis = openRedis(required(config, 'REDIS_URL'), { keyPrefix: config.REDIS_KEY_PREFIX });
   const connection = await Connection.connect({ address: temporalAddress });
   const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
+  const temporalUi = temporalUiUrl(config);
   // Analytics and erasure need a ClickHouse server (chDB belongs to the launcher process); without
   // CLICKHOUSE_URL those routes answer 503. The pseudonym key must be the workers' key.
   const analytics = config.CLICKHOUSE_URL
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
       publicUrl,
       ...(analytics ? { analytics } : {}),
       ...(config.TESSERA_NOTIFY_KEY ? { notifyKey: config.TESSERA_NOTIFY_KEY } : {}),
+      ...(temporalUi ? { temporalUi: { url: temporalUi, namespace: config.TEMPORAL_NAMESPACE } } : {}),
     }),
   });
   await api.listen({ host: config.HOST, port: config.PORT });

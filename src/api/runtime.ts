@@ -41,6 +41,8 @@ export interface ApiRuntime {
   packRuns: PackClient;
   /** Base URL clients reach this API at (stream URLs are built from it). */
   publicUrl: string;
+  /** The Temporal Web UI the console links workflows to (`TESSERA_TEMPORAL_UI_URL`); absent: no link. */
+  temporalUi?: { url: string; namespace: string };
   now(): Date;
   /** ClickHouse for analytics and erasure; absent in a process without one (those routes answer 503). */
   analytics?: AnalyticsRuntime;

@@ -24,6 +24,7 @@ import { analyticsRoutes } from './routes/analytics';
 import { appRoutes } from './routes/apps';
 import { auditRoutes } from './routes/audit';
 import { chatRoutes } from './routes/chats';
+import { consoleConfigRoutes } from './routes/console-config';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { notifyRoutes } from './routes/notify';
@@ -141,6 +142,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     app.addHook('onClose', async () => origins.close());
     const streams = { streamsPerToken: limits.streamsPerToken, streamsPerApp: limits.streamsPerApp, ...deps.streamSettings };
     await app.register(async (scope) => {
+      consoleConfigRoutes(scope, runtime);
       appRoutes(scope, runtime);
       analyticsRoutes(scope, runtime);
       auditRoutes(scope, runtime);

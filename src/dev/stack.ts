@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { usesSharedServices, type Config } from '../config';
+import { temporalUiUrl, usesSharedServices, type Config } from '../config';
 import { createApiRuntime } from '../api/build-runtime';
 import { buildApi } from '../api/server';
 import { apiLimitsFromConfig } from '../api/limits';
@@ -301,6 +301,8 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
       publicUrl,
       analytics: { clickhouse, pseudonymize, gridGramsPerKwh: config.TESSERA_GRID_GCO2E_PER_KWH },
       ...(notifyKey ? { notifyKey } : {}),
+      // The console links chats' and runs' workflows to the Web UI (the embedded dev server's by default).
+      ...consoleTemporalUi(config),
     }),
   });
   teardown.add('API', () => api.close());
@@ -315,4 +317,10 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
     children: childProcesses,
     stop: () => teardown.run(),
   };
+}
+
+/** The Temporal Web UI the console links to, when there is one (`TESSERA_TEMPORAL_UI_URL`). */
+function consoleTemporalUi(config: Config): { temporalUi?: { url: string; namespace: string } } {
+  const url = temporalUiUrl(config);
+  return url ? { temporalUi: { url, namespace: config.TEMPORAL_NAMESPACE } } : {};
 }

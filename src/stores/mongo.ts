@@ -124,6 +124,8 @@ export const MONGO_INDEXES: Record<string, IndexDescription[]> = {
   chat_sessions: [
     { key: { app_id: 1, chat_id: 1 }, unique: true, name: 'app_chat_unique' },
     { key: { app_id: 1, user_id: 1, updated_at: -1 }, name: 'app_user_updated' },
+    // GET /v1/chats without user_id (the console's Chats page): an app's chats newest first.
+    { key: { app_id: 1, updated_at: -1, chat_id: -1 }, name: 'app_updated_chat' },
     { key: { app_id: 1, template: 1, status: 1, updated_at: -1 }, name: 'app_template_status_updated' },
   ],
   chat_messages: [
@@ -147,7 +149,11 @@ export const MONGO_INDEXES: Record<string, IndexDescription[]> = {
     { key: { app_id: 1, incident_id: 1 }, unique: true, name: 'app_incident_unique' },
     { key: { app_id: 1, status: 1, opened_at: -1 }, name: 'app_status_opened' },
   ],
-  pack_runs: [{ key: { app_id: 1, run_id: 1 }, unique: true, name: 'app_run_unique' }],
+  pack_runs: [
+    { key: { app_id: 1, run_id: 1 }, unique: true, name: 'app_run_unique' },
+    // GET /v1/pack-runs: an app's runs newest first.
+    { key: { app_id: 1, created_at: -1, run_id: -1 }, name: 'app_created_run' },
+  ],
   pack_step_outputs: [{ key: { app_id: 1, run_id: 1, step_id: 1 }, unique: true, name: 'app_run_step_unique' }],
   app_pack_settings: [{ key: { app_id: 1 }, unique: true, name: 'app_id_unique' }],
   webhook_deliveries: [{ key: { app_id: 1, webhook_id: 1 }, unique: true, name: 'app_webhook_unique' }],

@@ -194,3 +194,105 @@ describe('sessions and messages', () => {
     expect(await new AuditRepository(stack.kit.mongo).verifyAppAuditChain('acme')).toMatchObject({ valid: true });
   });
 });
+
+describe('the chat list and the admin reading a chat', () => {
+  type ChatList = { chats: { chat_id: string; user_id: string; updated_at: string }[]; next_cursor: string | null; next_before: string | null };
+
+  it('lists every chat of the app newest first in cursor pages, or one user\'s; the admin names the app; other apps are not found', async () => {
+    const key = await stack.createApp('listing');
+    const other = await stack.createApp('listing-other');
+    const open = async (userId: string, appKeyOf: string) => {
+      const response = await stack.call('POST', '/v1/sessions', { key: appKeyOf, body: { template: 'assistant', user_id: userId } });
+      expect(response.status).toBe(200);
+      return (await json<{ chat_id: string; runtime_token: string }>(response));
+    };
+    const made = [await open('ann', key), await open('bob', key), await open('ann', key)];
+    const foreign = await open('ann', other);
+
+    const all = await json<ChatList>(await stack.call('GET', '/v1/chats?limit=100', { key }));
+    expect(all.chats.map((chat) => chat.chat_id).sort()).toEqual(made.map((chat) => chat.chat_id).sort());
+    const order = [...all.chats].sort((a, b) => Date.parse(b.updated_at) - Date.parse(a.updated_at) || (a.chat_id < b.chat_id ? 1 : -1));
+    expect(all.chats).toEqual(order);
+    expect(all.next_cursor).toBeNull();
+
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: ChatList = await json<ChatList>(await stack.call('GET', `/v1/chats?limit=1${cursor ? `&cursor=${cursor}` : ''}`, { key }));
+      expect(page.chats.length).toBeLessThanOrEqual(1);
+      paged.push(...page.chats.map((chat) => chat.chat_id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(paged).toEqual(all.chats.map((chat) => chat.chat_id));
+
+    const ann = await json<ChatList>(await stack.call('GET', '/v1/chats?user_id=ann', { key }));
+    expect(ann.chats.map((chat) => chat.user_id)).toEqual(['ann', 'ann']);
+    // A runtime token lists its own user's chats only, whatever it asks.
+    const own = await json<ChatList>(await stack.call('GET', '/v1/chats', { key: made[1]!.runtime_token }));
+    expect(own.chats.map((chat) => chat.chat_id)).toEqual([made[1]!.chat_id]);
+    expect((await stack.call('GET', '/v1/chats?user_id=ann', { key: made[1]!.runtime_token })).status).toBe(404);
+
+    const admin = await json<ChatList>(await stack.call('GET', '/v1/chats?app_id=listing&limit=100', { key: stack.adminKey }));
+    expect(admin.chats).toEqual(all.chats);
+    expect((await stack.call('GET', '/v1/chats', { key: stack.adminKey })).status).toBe(400);
+    expect((await stack.call('GET', '/v1/chats?app_id=nope', { key: stack.adminKey })).status).toBe(404);
+
+    // Another app's key sees none of these and cannot name the app.
+    const theirs = await json<ChatList>(await stack.call('GET', '/v1/chats?limit=100', { key: other }));
+    expect(theirs.chats.map((chat) => chat.chat_id)).toEqual([foreign.chat_id]);
+    expect((await stack.call('GET', '/v1/chats?app_id=listing', { key: other })).status).toBe(404);
+
+    for (const query of ['cursor=bm90LWEtY3Vyc29y', 'cursor=%2F%2F', 'limit=0', 'user_id=%20', 'app_id=Bad_App', 'extra=1']) {
+      expect((await stack.call('GET', `/v1/chats?${query}`, { key })).status).toBe(400);
+    }
+  });
+
+  it('lets the admin read any app\'s chat when it names the app, read-only and audited in that app\'s log', async () => {
+    const session = await openSession('user-admin-read');
+    const turn = await stack.call('POST', `/v1/chats/${session.chat_id}/messages`, { key: appKey, body: { content: 'Read by the operator' } });
+    expect(turn.status).toBe(200);
+
+    const chat = await stack.call('GET', `/v1/chats/${session.chat_id}?app_id=acme`, { key: stack.adminKey });
+    expect(chat.status).toBe(200);
+    expect(await json(chat)).toMatchObject({ chat_id: session.chat_id, user_id: 'user-admin-read', turn_count: 1, workflow_id: `chat:acme:${session.chat_id}` });
+    const transcript = await json<{ messages: { role: string; content: string }[] }>(
+      await stack.call('GET', `/v1/chats/${session.chat_id}/messages?app_id=acme`, { key: stack.adminKey }),
+    );
+    expect(transcript.messages.map((message) => message.role)).toEqual(['user', 'assistant']);
+    expect(transcript.messages[0]?.content).toBe('Read by the operator');
+
+    // Its SSE stream replays the turn's events.
+    const controller = new AbortController();
+    const events = await fetch(`${stack.url}/v1/chats/${session.chat_id}/events?app_id=acme`, { headers: { authorization: `Bearer ${stack.adminKey}` }, signal: controller.signal });
+    expect(events.status).toBe(200);
+    const reader = events.body!.getReader();
+    let text = '';
+    while (!text.includes('event: turn.completed')) text += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+
+    // Without the app, with the wrong app: told so, or not found.
+    expect((await stack.call('GET', `/v1/chats/${session.chat_id}`, { key: stack.adminKey })).status).toBe(400);
+    expect((await stack.call('GET', `/v1/chats/${session.chat_id}?app_id=beta`, { key: stack.adminKey })).status).toBe(404);
+    // The app key names only its own app.
+    expect((await stack.call('GET', `/v1/chats/${session.chat_id}?app_id=acme`, { key: appKey })).status).toBe(200);
+    expect((await stack.call('GET', `/v1/chats/${session.chat_id}?app_id=beta`, { key: appKey })).status).toBe(404);
+    // Read-only: the admin sends, cancels and closes nothing.
+    for (const action of ['messages', 'cancel', 'close']) {
+      const response = await stack.call('POST', `/v1/chats/${session.chat_id}/${action}?app_id=acme`, { key: stack.adminKey, body: action === 'messages' ? { content: 'x' } : {} });
+      expect(response.status).toBe(403);
+    }
+
+    const log = await new AuditRepository(stack.kit.mongo).listAppEvents('acme', { limit: 1000 });
+    const reads = log.filter((event) => event.action === 'read' && event.outcome === 'success' && event.resource.id === session.chat_id);
+    expect(reads.map((event) => event.details?.route).sort()).toEqual(['/v1/chats/:chat_id', '/v1/chats/:chat_id/events', '/v1/chats/:chat_id/messages']);
+    expect(reads.every((event) => event.actor.actor_id === 'admin')).toBe(true);
+    expect(await new AuditRepository(stack.kit.mongo).verifyAppAuditChain('acme')).toMatchObject({ valid: true });
+  });
+
+  it('tells the console where the Temporal Web UI is', async () => {
+    expect(await json(await stack.call('GET', '/console/api/config', { key: appKey }))).toEqual({ temporal_ui: null });
+    stack.runtime.temporalUi = { url: 'http://127.0.0.1:8233', namespace: 'default' };
+    expect(await json(await stack.call('GET', '/console/api/config', { key: stack.adminKey }))).toEqual({ temporal_ui: { url: 'http://127.0.0.1:8233', namespace: 'default' } });
+    expect((await stack.call('GET', '/console/api/config')).status).toBe(401);
+  });
+});

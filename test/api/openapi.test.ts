@@ -145,7 +145,8 @@ describe('an exact document', () => {
     // The console's sign-in takes the key in its body, the session's other routes the cookie.
     expect(open.sort()).toEqual(['DELETE /v1/console/session', 'GET /api/health', 'GET /v1/console/session', 'POST /v1/console/session']);
     expect(document.paths['/v1/ops/etl/backfill']?.post?.security).toEqual([{ bearer: ['admin'] }]);
-    expect(document.paths['/v1/chats/{chat_id}/events']?.get?.security).toEqual([{ bearer: ['app', 'runtime'] }, { access_token: ['app', 'runtime'] }]);
+    // The admin reads (and follows) a chat naming its app: read-only, audited.
+    expect(document.paths['/v1/chats/{chat_id}/events']?.get?.security).toEqual([{ bearer: ['app', 'runtime', 'admin'] }, { access_token: ['app', 'runtime', 'admin'] }]);
     expect(document.paths['/v1/chats/{chat_id}/ws']?.get).toBeDefined();
   });
 

@@ -143,4 +143,69 @@ describe('packs API', () => {
     });
     expect(receiver.received.some((entry) => entry.headers['webhook-id'] === 'msg_pack_run_pack-b_api-2')).toBe(false);
   });
+
+  it('lists an app\'s runs newest first in cursor pages, filtered; the admin names the app; another app finds none of them', async () => {
+    type RunList = { app_id: string; runs: { run_id: string; pack: string; status: string; cost_usd: number; budget_usd?: number; created_at: string }[]; next_cursor: string | null };
+    // Three runs of pack-a written as the API writes them (the list reads the run documents).
+    const store = new PackStore(stack.kit.mongo, 'pack-a');
+    const at = new Date('2026-05-01T10:00:00.000Z');
+    for (const runId of ['list-1', 'list-2', 'list-3']) {
+      await store.createRun({ runId, pack: 'brief', userId: 'carol', stepIds: ['outline'], finalSteps: ['outline'], budgetNanos: 2_000_000_000 }, at);
+    }
+    const all = await json<RunList>(await stack.call('GET', '/v1/pack-runs?limit=100', { key: keyA }));
+    expect(all.app_id).toBe('pack-a');
+    const ids = all.runs.map((run) => run.run_id);
+    // Newest first; the three written in the same millisecond in run id order, newest id first.
+    expect(ids).toEqual(expect.arrayContaining(['api-1', 'list-1', 'list-2', 'list-3']));
+    expect(ids.filter((id) => id.startsWith('list-'))).toEqual(['list-3', 'list-2', 'list-1']);
+    const created = all.runs.map((run) => Date.parse(run.created_at));
+    expect(created).toEqual([...created].sort((a, b) => b - a));
+    expect(all.runs.find((run) => run.run_id === 'list-1')).toMatchObject({ pack: 'brief', status: 'running', cost_usd: 0, budget_usd: 2 });
+    expect(all.runs.find((run) => run.run_id === 'api-1')).toMatchObject({ status: 'completed' });
+    expect(all.next_cursor).toBeNull();
+
+    // Pages of one: every run exactly once, in the same order.
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: RunList = await json<RunList>(await stack.call('GET', `/v1/pack-runs?limit=1${cursor ? `&cursor=${cursor}` : ''}`, { key: keyA }));
+      paged.push(...page.runs.map((run) => run.run_id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(paged).toEqual(ids);
+
+    const running = await json<RunList>(await stack.call('GET', '/v1/pack-runs?status=running&pack=brief', { key: keyA }));
+    expect(running.runs.map((run) => run.run_id)).toEqual(['list-3', 'list-2', 'list-1']);
+    expect((await json<RunList>(await stack.call('GET', '/v1/pack-runs?status=failed', { key: keyA }))).runs).toEqual([]);
+
+    // The admin names the app; without one, or with an unknown one, it is told so.
+    const admin = await json<RunList>(await stack.call('GET', '/v1/pack-runs?app_id=pack-a&limit=100', { key: stack.adminKey }));
+    expect(admin.runs.map((run) => run.run_id)).toEqual(ids);
+    expect((await stack.call('GET', '/v1/pack-runs', { key: stack.adminKey })).status).toBe(400);
+    expect((await stack.call('GET', '/v1/pack-runs?app_id=nope', { key: stack.adminKey })).status).toBe(404);
+
+    // pack-b sees none of pack-a's runs; naming pack-a is not found.
+    const other = await json<RunList>(await stack.call('GET', '/v1/pack-runs?limit=100', { key: keyB }));
+    expect(other.runs.some((run) => ids.includes(run.run_id))).toBe(false);
+    expect((await stack.call('GET', '/v1/pack-runs?app_id=pack-a', { key: keyB })).status).toBe(404);
+    expect((await stack.call('GET', '/v1/pack-runs/list-1?app_id=pack-a', { key: keyB })).status).toBe(404);
+
+    // Bad input is a 400, not a 5xx.
+    for (const query of ['cursor=bm90LWEtY3Vyc29y', 'cursor=%2F%2F', 'status=lost', 'limit=0', 'limit=101', 'pack=Not_A_Pack', 'extra=1']) {
+      expect((await stack.call('GET', `/v1/pack-runs?${query}`, { key: keyA })).status).toBe(400);
+    }
+  });
+
+  it('gives a run with its graph, to its app and to the admin naming the app', async () => {
+    type Run = { run_id: string; status: string; graph: { id: string; template: string; depends_on: string[] }[] };
+    const own = await json<Run>(await stack.call('GET', '/v1/pack-runs/api-1', { key: keyA }));
+    expect(own.graph.map((step) => step.id)).toEqual(['outline', 'background', 'analysis', 'risks', 'summary']);
+    expect(own.graph.find((step) => step.id === 'summary')?.depends_on).toEqual(['background', 'analysis', 'risks']);
+    const admin = await stack.call('GET', '/v1/pack-runs/api-1?app_id=pack-a', { key: stack.adminKey });
+    expect(admin.status).toBe(200);
+    expect(await json<Run>(admin)).toEqual(own);
+    expect((await stack.call('GET', '/v1/pack-runs/api-1', { key: stack.adminKey })).status).toBe(400);
+    expect((await stack.call('GET', '/v1/pack-runs/api-1?app_id=pack-b', { key: stack.adminKey })).status).toBe(404);
+    expect((await stack.call('POST', '/v1/pack-runs/api-1/cancel?app_id=pack-a', { key: stack.adminKey })).status).toBe(409);
+  });
 });

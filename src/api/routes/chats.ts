@@ -11,8 +11,9 @@ import type { z } from 'zod';
 import {
   acceptedTurnView,
   cancelBody,
+  chatDetailView,
   chatParams,
-  chatView as chatViewSchema,
+  chatReadQuery,
   messageBody,
   messageQuery,
   okView,
@@ -27,10 +28,12 @@ import { tenantCollections } from '../../stores/tenant-collection';
 import { UsageRepository } from '../../stores/usage-repository';
 import { guard } from '../auth/guard';
 import { accessChat, chatView, usageView, type ChatAccess } from '../chat-access';
+import { readChat } from '../chat-read-access';
 import { HttpError } from '../errors';
 import type { ApiRuntime } from '../runtime';
 import { admissionRefusal } from '../ops-refusals';
 import { turnHttpError } from '../turn-errors';
+import { workflowIds } from '../../workflows/contract';
 
 const tags = ['chats'];
 type TurnResponse = z.infer<typeof turnView>;
@@ -38,6 +41,8 @@ type TurnResponse = z.infer<typeof turnView>;
 export function chatRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   const app = scope.withTypeProvider<ZodTypeProvider>();
   const chatCallers = guard(runtime, ['app', 'runtime']);
+  // Reads also admit the admin, who names the chat's app (src/api/chat-read-access.ts).
+  const chatReaders = guard(runtime, ['app', 'runtime', 'admin']);
 
   app.post('/v1/chats/:chat_id/messages', {
     onRequest: chatCallers,
@@ -110,21 +115,32 @@ export function chatRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.get('/v1/chats/:chat_id', {
-    onRequest: chatCallers,
-    schema: { tags, summary: "A chat's status, turn count and totals", params: chatParams, response: { 200: chatViewSchema, ...errorResponses(400, 401, 404) } },
-  }, async (request) => chatView((await accessChat(runtime, request, request.params.chat_id)).session));
+    onRequest: chatReaders,
+    schema: {
+      tags,
+      summary: "A chat's status, turn count and totals",
+      description: 'The admin reads any app\'s chat (read-only, audited in that app\'s log) by naming it in `app_id`.',
+      params: chatParams,
+      querystring: chatReadQuery,
+      response: { 200: chatDetailView, ...errorResponses(400, 401, 404) },
+    },
+  }, async (request) => {
+    const chat = await readChat(runtime, request, request.params.chat_id, request.query.app_id);
+    return { ...chatView(chat.session), workflow_id: workflowIds.chat(chat.appId, chat.chatId) };
+  });
 
   app.get('/v1/chats/:chat_id/messages', {
-    onRequest: chatCallers,
+    onRequest: chatReaders,
     schema: {
       tags,
       summary: 'The transcript, oldest first, paged by seq',
+      description: 'The admin reads any app\'s transcript (read-only, audited in that app\'s log) by naming it in `app_id`.',
       params: chatParams,
       querystring: transcriptQuery,
       response: { 200: transcriptView, ...errorResponses(400, 401, 404) },
     },
   }, async (request) => {
-    const chat = await accessChat(runtime, request, request.params.chat_id);
+    const chat = await readChat(runtime, request, request.params.chat_id, request.query.app_id);
     const page = await chat.repo.messagesAfter(chat.chatId, request.query.after, request.query.limit);
     const last = page.at(-1);
     return {
@@ -144,7 +160,8 @@ export function chatRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.post('/v1/chats/:chat_id/cancel', {
-    onRequest: chatCallers,
+    // The console's Cancel button (the app owner's session cookie, CSRF-checked).
+    onRequest: guard(runtime, ['app', 'runtime'], { consoleWrites: true }),
     schema: { tags, summary: 'Cancel the running turn (it is kept, marked interrupted)', params: chatParams, body: cancelBody, response: { 202: okView, ...errorResponses(400, 401, 404, 409) } },
   }, async (request, reply) => {
     const chat = await accessChat(runtime, request, request.params.chat_id);

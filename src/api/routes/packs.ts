@@ -17,7 +17,10 @@ import {
   packEnabledView,
   packListView,
   packParams,
+  runListQuery,
+  runListView,
   runParams,
+  runReadQuery,
   runView,
   startedRunView,
   startRunBody,
@@ -28,7 +31,10 @@ import { appIdParams } from '../../domain/api/apps';
 import { finalSteps, packIds, type PackDefinition, type PackRunStatus } from '../../domain/packs';
 import { nanosToUsd } from '../../domain/pricing';
 import { packEnabled, PackStore, type PackRunDoc } from '../../stores/pack-store';
-import { callerOf, guard } from '../auth/guard';
+import { decodeListCursor, encodeListCursor } from '../../domain/api/list-cursor';
+import { listPackRuns } from '../../stores/pack-run-list';
+import type { Caller } from '../auth/caller';
+import { callerOf, guard, refuse } from '../auth/guard';
 import { HttpError } from '../errors';
 import type { ApiRuntime } from '../runtime';
 import { assertWebhookHostResolves } from '../webhook-target';
@@ -163,55 +169,115 @@ export function packRoutes(scope: FastifyInstance, runtime: ApiRuntime, override
     return reply.status(201).send({ run_id: runId, status_url: statusUrl, events_url: `${statusUrl}/events` });
   });
 
-  app.get('/v1/pack-runs/:run_id', {
-    onRequest: appKey,
-    schema: { tags, summary: 'A run\'s status, each step\'s, and its cost', params: runParams, response: { 200: runView, ...errorResponses(400, 401, 403, 404) } },
+  app.get('/v1/pack-runs', {
+    onRequest: guard(runtime, ['app', 'admin']),
+    schema: {
+      tags,
+      summary: "An app's pack runs, newest first, filtered, in cursor pages",
+      description: 'An app key lists its own runs; the admin names the app (`app_id`).',
+      querystring: runListQuery,
+      response: { 200: runListView, ...errorResponses(400, 401, 403, 404) },
+    },
   }, async (request) => {
-    const appId = appOf(request);
+    const q = request.query;
+    const { appId } = await runApp(runtime, request, q.app_id);
+    let after;
+    if (q.cursor !== undefined) {
+      after = decodeListCursor(q.cursor);
+      if (!after) throw new HttpError(400, 'invalid_cursor', 'cursor is not one this API issued (pass a page `next_cursor` as it is)');
+    }
+    const runs = await listPackRuns(store(appId), {
+      limit: q.limit,
+      ...(q.status !== undefined ? { status: q.status } : {}),
+      ...(q.pack !== undefined ? { pack: q.pack } : {}),
+      ...(after ? { after } : {}),
+    });
+    const last = runs.at(-1);
+    return {
+      app_id: appId,
+      runs: runs.map((run) => ({
+        run_id: run.run_id,
+        pack: run.pack,
+        user_id: run.user_id,
+        status: run.status,
+        cost_usd: nanosToUsd(run.totals.cost_nanos),
+        ...(run.budget_nanos !== undefined ? { budget_usd: nanosToUsd(run.budget_nanos) } : {}),
+        created_at: run.created_at.toISOString(),
+        updated_at: run.updated_at.toISOString(),
+        ...(run.ended_at ? { ended_at: run.ended_at.toISOString() } : {}),
+      })),
+      next_cursor: runs.length === q.limit && last ? encodeListCursor({ at: last.created_at, id: last.run_id }) : null,
+    };
+  });
+
+  app.get('/v1/pack-runs/:run_id', {
+    onRequest: guard(runtime, ['app', 'admin']),
+    schema: {
+      tags,
+      summary: 'A run\'s status, each step\'s, and its cost',
+      description: 'The admin reads any app\'s run by naming the app (`app_id`).',
+      params: runParams,
+      querystring: runReadQuery,
+      response: { 200: runView, ...errorResponses(400, 401, 403, 404) },
+    },
+  }, async (request) => {
+    const { appId } = await runApp(runtime, request, request.query.app_id);
     const doc = await foundRun(runtime, appId, request.params.run_id);
+    const graph = graphOf(runtime, doc.pack);
     if (doc.status === 'running') {
       // Live step states come from the workflow; the document is written at start and end.
       const live = await runtime.packRuns.status(appId, doc.run_id).catch(() => undefined);
-      if (live) return view(doc, live);
+      if (live) return view(doc, live, undefined, graph);
     }
     const ended = doc.status !== 'running';
     const output = ended ? await store(appId).outputsOf(doc.run_id, doc.final_steps) : undefined;
-    return view(doc, { appId, runId: doc.run_id, pack: doc.pack, status: doc.status, steps: doc.steps, totals: doc.totals }, output);
+    return view(doc, { appId, runId: doc.run_id, pack: doc.pack, status: doc.status, steps: doc.steps, totals: doc.totals }, output, graph);
   });
 
   app.post('/v1/pack-runs/:run_id/cancel', {
-    onRequest: appKey,
-    schema: { tags, summary: 'Cancel a run: its running steps are cancelled, no new step starts', params: runParams, response: { 202: cancelRunView, ...errorResponses(400, 401, 403, 404, 409) } },
+    // The console's Cancel button (the session cookie, CSRF-checked); the admin names the app.
+    onRequest: guard(runtime, ['app', 'admin'], { consoleWrites: true }),
+    schema: {
+      tags,
+      summary: 'Cancel a run: its running steps are cancelled, no new step starts',
+      description: 'The admin cancels any app\'s run by naming the app (`app_id`); audited in that app\'s log.',
+      params: runParams,
+      querystring: runReadQuery,
+      response: { 202: cancelRunView, ...errorResponses(400, 401, 403, 404, 409) },
+    },
   }, async (request, reply) => {
-    const appId = appOf(request);
+    const caller = callerOf(request);
+    const { appId } = await runApp(runtime, request, request.query.app_id);
     const doc = await foundRun(runtime, appId, request.params.run_id);
     if (doc.status !== 'running') throw new HttpError(409, 'run_ended', `run '${doc.run_id}' already ended ${doc.status}`);
     await runtime.packRuns.cancel(appId, doc.run_id);
+    if (caller.kind === 'admin') await auditChange(runtime, caller.actor, appId, { type: 'pack_run', id: doc.run_id }, { cancelled: true });
     return reply.status(202).send({ run_id: doc.run_id, status: 'cancelling' });
   });
 
   app.get('/v1/pack-runs/:run_id/events', {
-    onRequest: guard(runtime, ['app'], { queryToken: true }),
+    onRequest: guard(runtime, ['app', 'admin'], { queryToken: true }),
     schema: {
       tags,
       summary: 'Progress of a run (server-sent events); resumes after `Last-Event-ID`',
-      description: 'Events `run.started`, `step.started`, `step.completed`, `step.failed`, `step.cancelled`, `run.completed`, as JSON `{type, turn_id?: <step>, data}`.',
+      description:
+        'Events `run.started`, `step.started`, `step.completed`, `step.failed`, `step.cancelled`, `run.completed`, as JSON `{type, turn_id?: <step>, data}`. ' +
+        'The admin follows any app\'s run by naming the app (`app_id`).',
       params: runParams,
-      querystring: sseQuery,
+      querystring: runSseQuery,
       headers: sseHeaders,
       produces: ['text/event-stream'],
       response: errorResponses(400, 401, 403, 404, 429, 503),
     },
   }, async (request, reply) => {
-    const caller = callerOf(request);
-    if (caller.kind === 'admin') throw new Error('app key route');
-    const doc = await foundRun(runtime, caller.appId, request.params.run_id);
+    const { appId, streamCaller } = await runApp(runtime, request, request.query.app_id);
+    const doc = await foundRun(runtime, appId, request.params.run_id);
     assertStreamCapacity(streams, settings);
-    const slot = await acquireStreamSlot(runtime.redis, caller, streamQuota(settings), () => request.raw.socket.destroyed);
+    const slot = await acquireStreamSlot(runtime.redis, streamCaller, streamQuota(settings), () => request.raw.socket.destroyed);
     try {
       await respondWithSse(request, reply, {
         redis: runtime.redis,
-        appId: caller.appId,
+        appId,
         streamId: packIds.runStream(doc.run_id),
         after: request.headers['last-event-id'] ?? request.query.after ?? '0-0',
         transcriptUrl: `${baseUrl(runtime)}/v1/pack-runs/${doc.run_id}`,
@@ -220,6 +286,35 @@ export function packRoutes(scope: FastifyInstance, runtime: ApiRuntime, override
       await slot.release();
     }
   });
+}
+
+const runSseQuery = sseQuery.extend({ app_id: runReadQuery.shape.app_id });
+
+/**
+ * The app whose runs the caller reads: an app key's own (naming another is refused as not found, and
+ * audited); the admin's named one, which must exist. `streamCaller` is who a stream slot counts
+ * against: the app key, or for the admin the run's app.
+ */
+async function runApp(
+  runtime: ApiRuntime,
+  request: Parameters<typeof callerOf>[0],
+  named: string | undefined,
+): Promise<{ appId: string; streamCaller: Exclude<Caller, { kind: 'admin' }> }> {
+  const caller = callerOf(request);
+  if (caller.kind === 'admin') {
+    if (named === undefined) throw new HttpError(400, 'invalid_request', 'app_id is required with the admin key');
+    const app = await runtime.apps.state(named);
+    if (!app) throw new HttpError(404, 'not_found', `app '${named}' not found`);
+    return { appId: named, streamCaller: { kind: 'app', appId: named, app, actor: caller.actor } };
+  }
+  if (named !== undefined && named !== caller.appId) await refuse(runtime, request, { type: 'app', id: named }, 'pack runs of another app');
+  return { appId: caller.appId, streamCaller: caller };
+}
+
+/** The pack's steps as it is defined now, for drawing a run's graph. */
+function graphOf(runtime: ApiRuntime, packName: string): z.infer<typeof runView>['graph'] {
+  const pack = runtime.packs.get(packName);
+  return pack?.steps.map((step) => ({ id: step.id, template: step.template, depends_on: [...step.depends_on] }));
 }
 
 /** Read per request: the public URL may be settled after the routes are registered. */
@@ -246,7 +341,7 @@ async function foundRun(runtime: ApiRuntime, appId: string, runId: string): Prom
   return doc;
 }
 
-function view(doc: PackRunDoc, status: PackRunStatus, output?: Record<string, string>): z.infer<typeof runView> {
+function view(doc: PackRunDoc, status: PackRunStatus, output?: Record<string, string>, graph?: z.infer<typeof runView>['graph']): z.infer<typeof runView> {
   return {
     run_id: doc.run_id,
     pack: doc.pack,
@@ -266,6 +361,7 @@ function view(doc: PackRunDoc, status: PackRunStatus, output?: Record<string, st
     cost_usd: nanosToUsd(status.totals.cost_nanos),
     ...(doc.budget_nanos !== undefined ? { budget_usd: nanosToUsd(doc.budget_nanos) } : {}),
     ...(output ? { output } : {}),
+    ...(graph ? { graph } : {}),
   };
 }
 

@@ -1,13 +1,16 @@
 /**
  * The session broker: `POST /v1/sessions` gives a browser the three things it needs for a chat (where
  * to stream from, and a short-lived token scoped to this app, user and chat), and `GET /v1/chats`
- * lists a user's recent chats.
+ * lists an app's (or a user's) recent chats.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { chatListQuery, chatListView, sessionBody, sessionView } from '../../domain/api/chats';
 import { errorResponses } from '../../domain/api/errors';
+import { decodeListCursor, encodeListCursor } from '../../domain/api/list-cursor';
+import { listChatSessions } from '../../stores/chat-list';
+import { tenantCollections } from '../../stores/tenant-collection';
 import { TemplateError } from '../../stores/templates';
 import { callerOf, guard, refuse } from '../auth/guard';
 import { chatRepository, chatView } from '../chat-access';
@@ -60,35 +63,54 @@ export function sessionRoutes(scope: FastifyInstance, runtime: ApiRuntime): void
 }
 
 /** `GET /v1/chats`: a browser route (a runtime token lists its own user's chats), so it is served
- * in the CORS scope apart from the session broker. */
+ * in the CORS scope apart from the session broker. An app key lists one user's chats or, without
+ * `user_id`, every chat of its app; the admin lists any app's, naming it (`app_id`). */
 export function chatListRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   const app = scope.withTypeProvider<ZodTypeProvider>();
 
   app.get('/v1/chats', {
-    onRequest: guard(runtime, ['app', 'runtime']),
+    onRequest: guard(runtime, ['app', 'runtime', 'admin']),
     schema: {
       tags,
-      summary: "A user's recent chats, newest first",
+      summary: "An app's chats (or one user's), most recently updated first, in cursor pages",
       querystring: chatListQuery,
-      // 404: a runtime token asking for another user's chats (refused as not found).
+      // 404: a runtime token asking for another user's chats, an app key naming another app, the
+      // admin naming an app that does not exist (refused as not found).
       response: { 200: chatListView, ...errorResponses(400, 401, 403, 404) },
     },
   }, async (request) => {
     const caller = callerOf(request);
-    if (caller.kind === 'admin') throw new HttpError(403, 'forbidden', 'chats are listed with an app key or a runtime token');
-    const userId = caller.kind === 'runtime' ? caller.userId : request.query.user_id;
-    if (!userId) throw new HttpError(400, 'invalid_request', 'user_id is required with an app key');
-    if (caller.kind === 'runtime' && request.query.user_id !== undefined && request.query.user_id !== caller.userId) {
-      await refuse(runtime, request, { type: 'user', id: request.query.user_id }, 'runtime token is scoped to another user');
+    const q = request.query;
+    let appId: string;
+    if (caller.kind === 'admin') {
+      if (q.app_id === undefined) throw new HttpError(400, 'invalid_request', 'app_id is required with the admin key');
+      if (!(await runtime.apps.get(q.app_id))) throw new HttpError(404, 'not_found', `app '${q.app_id}' not found`);
+      appId = q.app_id;
+    } else {
+      if (q.app_id !== undefined && q.app_id !== caller.appId) await refuse(runtime, request, { type: 'app', id: q.app_id }, 'chats of another app');
+      appId = caller.appId;
     }
-    const sessions = await chatRepository(runtime, caller.appId).recentSessions(userId, {
-      limit: request.query.limit,
-      ...(request.query.before ? { before: new Date(request.query.before) } : {}),
+    if (caller.kind === 'runtime' && q.user_id !== undefined && q.user_id !== caller.userId) {
+      await refuse(runtime, request, { type: 'user', id: q.user_id }, 'runtime token is scoped to another user');
+    }
+    const userId = caller.kind === 'runtime' ? caller.userId : q.user_id;
+    let after;
+    if (q.cursor !== undefined) {
+      after = decodeListCursor(q.cursor);
+      if (!after) throw new HttpError(400, 'invalid_cursor', 'cursor is not one this API issued (pass a page `next_cursor` as it is)');
+    }
+    const sessions = await listChatSessions(tenantCollections(runtime.mongo, appId), {
+      limit: q.limit,
+      ...(userId !== undefined ? { userId } : {}),
+      ...(q.before ? { before: new Date(q.before) } : {}),
+      ...(after ? { after } : {}),
     });
     const last = sessions.at(-1);
+    const full = sessions.length === q.limit && last !== undefined;
     return {
       chats: sessions.map(chatView),
-      next_before: sessions.length === request.query.limit && last ? last.updated_at.toISOString() : null,
+      next_before: full ? last.updated_at.toISOString() : null,
+      next_cursor: full ? encodeListCursor({ at: last.updated_at, id: last.chat_id }) : null,
     };
   });
 }

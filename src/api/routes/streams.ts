@@ -7,9 +7,11 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { chatReadQuery } from '../../domain/api/chats';
 import { errorResponses } from '../../domain/api/errors';
 import { guard } from '../auth/guard';
 import { accessChat, type ChatAccess } from '../chat-access';
+import { readChat } from '../chat-read-access';
 import type { ApiRuntime } from '../runtime';
 import { sseHeaders, sseQuery, streamParams, wsQuery } from '../streams/schema';
 import { serveChatStream } from '../streams/serve';
@@ -23,6 +25,7 @@ import { WS_GOING_AWAY, WS_INTERNAL_ERROR, WS_POLICY_VIOLATION, WsChannel } from
 const tags = ['chats'];
 const FROM_THE_START = '0-0';
 const NO_SLOT: StreamSlot = { release: async () => {} };
+const chatSseQuery = sseQuery.extend({ app_id: chatReadQuery.shape.app_id });
 
 const EVENTS_DESCRIPTION = [
   'Server-sent events of the chat: `turn.started`, `message.delta`, `tool.called`, `tool.result`,',
@@ -51,19 +54,27 @@ export function streamRoutes(scope: FastifyInstance, runtime: ApiRuntime, overri
     const slot = streams ? await acquireStreamSlot(runtime.redis, chat.caller, streamQuota(settings), () => request.raw.socket.destroyed) : NO_SLOT;
     chats.set(request, { ...chat, slot });
   };
+  // The SSE route also serves the admin (the console tails any app's running turn, read-only): its
+  // stream counts against the chat's app.
+  const findReadableChat = async (request: FastifyRequest<{ Params: { chat_id: string }; Querystring: { app_id?: string } }>) => {
+    const chat = await readChat(runtime, request, request.params.chat_id, request.query.app_id);
+    assertStreamCapacity(registry, settings);
+    const slot = await acquireStreamSlot(runtime.redis, chat.streamCaller, streamQuota(settings), () => request.raw.socket.destroyed);
+    chats.set(request, { ...chat, caller: chat.streamCaller, slot });
+  };
   const transcriptUrl = (chatId: string) => `${runtime.publicUrl.replace(/\/$/, '')}/v1/chats/${encodeURIComponent(chatId)}/messages`;
 
   app.addHook('preClose', async () => registry.shutdownAll());
 
   app.get('/v1/chats/:chat_id/events', {
-    onRequest: callers,
-    preHandler: findChat,
+    onRequest: guard(runtime, ['app', 'runtime', 'admin'], { queryToken: true }),
+    preHandler: findReadableChat,
     schema: {
       tags,
       summary: 'Live events of a chat (server-sent events); resumes after `Last-Event-ID`',
-      description: EVENTS_DESCRIPTION,
+      description: `${EVENTS_DESCRIPTION} The admin follows any app's chat (read-only, audited in that app's log) by naming it in \`app_id\`.`,
       params: streamParams,
-      querystring: sseQuery,
+      querystring: chatSseQuery,
       headers: sseHeaders,
       produces: ['text/event-stream'],
       response: errorResponses(400, 401, 403, 404, 429, 503),

@@ -1,6 +1,8 @@
 /** HTTP shapes of the session broker and chat routes. */
 import { z } from 'zod';
+import { appIdSchema } from '../apps';
 import { storableText } from '../text/storable';
+import { listCursorSchema } from './list-cursor';
 import { ON_BUSY_MODES, TEMPLATE_NAME_MAX_LENGTH, TEMPLATE_NAME_PATTERN } from '../templates';
 
 /** Letters, digits, `.`, `_`, `-` — but not only dots: `.` and `..` would turn the URLs built from
@@ -55,14 +57,27 @@ export const chatView = z.object({
 });
 
 export const chatListQuery = z.strictObject({
-  user_id: userIdSchema.optional().describe('Required with an app key; a runtime token lists its own user'),
+  user_id: userIdSchema.optional().describe("Only this user's chats; without it an app key (or the admin with `app_id`) lists every chat of the app; a runtime token lists its own user"),
+  app_id: appIdSchema.optional().describe('The app whose chats the admin lists (required with the admin key); an app key may name only its own app'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   before: z.iso.datetime().optional().describe('Only chats updated before this instant (the previous page `next_before`)'),
+  cursor: listCursorSchema.optional().describe('Opaque: the previous page `next_cursor`, with the same filters; unlike `before`, never skips chats updated in the same millisecond'),
 });
 
 export const chatListView = z.object({
   chats: z.array(chatView),
   next_before: z.iso.datetime().nullable(),
+  next_cursor: z.string().nullable().describe('Pass as `cursor` for the next (older) page; null on the last page'),
+});
+
+/** `app_id`: the app whose chat the admin reads (required with the admin key, read-only); an app key
+ * or runtime token may name only its own app. */
+const readerAppId = appIdSchema.optional().describe('The app of the chat, for the admin key (required with it); others may name only their own app');
+
+export const chatReadQuery = z.strictObject({ app_id: readerAppId });
+
+export const chatDetailView = chatView.extend({
+  workflow_id: z.string().describe("The chat's Temporal workflow id (find it in the Temporal Web UI)"),
 });
 
 export const messageBody = z.strictObject({
@@ -84,6 +99,7 @@ export const turnView = z.object({
 export const acceptedTurnView = z.object({ turn_id: z.string(), status: z.literal('accepted') });
 
 export const transcriptQuery = z.strictObject({
+  app_id: readerAppId,
   after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0).describe('Messages after this seq (the previous page `next_after`)'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });

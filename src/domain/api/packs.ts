@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { storableKey, storableText } from '../text/storable';
 import { appIdSchema } from '../apps';
 import { packNameSchema, PACK_RUN_ID_PATTERN } from '../packs';
+import { listCursorSchema } from './list-cursor';
 
 const usageTotals = z.object({
   input_tokens: z.number(),
@@ -46,10 +47,12 @@ export const startRunBody = z.strictObject({
 
 export const startedRunView = z.object({ run_id: z.string(), status_url: z.string(), events_url: z.string() });
 
+export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'budget_exhausted'] as const;
+
 export const runView = z.object({
   run_id: z.string(),
   pack: z.string(),
-  status: z.enum(['running', 'completed', 'failed', 'cancelled', 'budget_exhausted']),
+  status: z.enum(RUN_STATUSES),
   steps: z.record(
     z.string(),
     z.object({
@@ -64,9 +67,44 @@ export const runView = z.object({
   cost_usd: z.number(),
   budget_usd: z.number().optional(),
   output: z.record(z.string(), z.string()).optional().describe('Outputs of the final steps, once the run has ended'),
+  graph: z
+    .array(z.object({ id: z.string(), template: z.string(), depends_on: z.array(z.string()) }))
+    .optional()
+    .describe("The pack's steps and what each depends on, as the pack defines them now (absent when the pack is no longer loaded)"),
 });
 
 export const cancelRunView = z.object({ run_id: z.string(), status: z.string() });
+
+/** `app_id`: the app of the run, for the admin key (required with it); an app key may name only its own. */
+const runAppId = appIdSchema.optional().describe('The app of the run, for the admin key (required with it); an app key may name only its own app');
+
+export const runReadQuery = z.strictObject({ app_id: runAppId });
+
+export const runListQuery = z.strictObject({
+  app_id: runAppId,
+  status: z.enum(RUN_STATUSES).optional().describe('Only runs with this status'),
+  pack: packNameSchema.optional().describe('Only runs of this pack'),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: listCursorSchema.optional(),
+});
+
+export const runListView = z.object({
+  app_id: z.string(),
+  runs: z.array(
+    z.object({
+      run_id: z.string(),
+      pack: z.string(),
+      user_id: z.string(),
+      status: z.enum(RUN_STATUSES),
+      cost_usd: z.number(),
+      budget_usd: z.number().optional(),
+      created_at: z.iso.datetime(),
+      updated_at: z.iso.datetime(),
+      ended_at: z.iso.datetime().optional(),
+    }),
+  ),
+  next_cursor: z.string().nullable().describe('Pass as `cursor` for the next (older) page; null on the last page'),
+});
 
 const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
