@@ -1,86 +1,127 @@
-import { useEffect, useState } from 'preact/hooks';
-import { get, type Session } from './api';
+/**
+ * The live overview: one `EventSource` on `/console/api/live` (same origin, the session cookie),
+ * which the API pushes its shared snapshot down every second. The admin sees every app, an app's
+ * owner its own app (the server filters; the page shows what it is sent). The last few minutes of
+ * turns per second are kept in page memory for the chart.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Session } from './api';
+import { TurnsChart, type LivePoint } from './overview-chart';
 
-interface AppPerf {
+export interface LiveApp {
   app_id: string;
+  state: 'running' | 'paused' | 'throttled';
+  throttle_factor: number | null;
   active_runs: number;
   turns: number;
+  turns_per_second: number;
   errors: number;
-  cost_usd: number;
-  throttle_factor: number | null;
-  paused_by_ops: boolean;
+  p95_turn_ms: number | null;
+  cost_per_hour_usd: number;
 }
 
-/** How often the overview asks again. A server-pushed stream of one shared snapshot replaces this
- * poll in a later step (issue 19). */
-const POLL_MS = 5000;
-
-export function OverviewPage({ session }: { session: Session }) {
-  if (session.kind !== 'admin') {
-    return (
-      <section aria-labelledby="overview-title">
-        <h1 id="overview-title">Overview</h1>
-        <p>The live overview of every app is the admin's. As the owner of app <strong>{session.app_id}</strong>, read its <a href="/console/audit">audit log</a> and its <a href="/console/analytics">cost</a>.</p>
-      </section>
-    );
-  }
-  return <AdminOverview />;
+interface LiveSnapshot {
+  seq: number;
+  at: string;
+  window_minutes: number;
+  apps: LiveApp[];
 }
 
-function AdminOverview() {
-  const [apps, setApps] = useState<AppPerf[] | null>(null);
-  const [updated, setUpdated] = useState('');
-  const [error, setError] = useState('');
+type LinkStatus = 'connecting' | 'live' | 'reconnecting';
+
+const LIVE_URL = '/console/api/live';
+/** Points kept for the chart: five minutes of one snapshot a second. */
+const HISTORY_POINTS = 300;
+/** When the browser gave up on the stream (an HTTP error), the page opens a new one after this. */
+const REOPEN_MS = 5000;
+
+export const stateText = (app: LiveApp) => (app.state === 'throttled' ? `throttled ×${app.throttle_factor ?? ''}` : app.state);
+
+function useLiveOverview() {
+  const [snapshot, setSnapshot] = useState<LiveSnapshot | null>(null);
+  const [status, setStatus] = useState<LinkStatus>('connecting');
+  const history = useRef<LivePoint[]>([]);
 
   useEffect(() => {
-    let stopped = false;
-    const load = async () => {
-      try {
-        const body = await get<{ to: string; apps: AppPerf[] }>('/metrics/perf/aggregate', { minutes: '60' });
-        if (stopped) return;
-        setApps(body.apps);
-        setUpdated(body.to);
-        setError('');
-      } catch (e) {
-        if (!stopped) setError((e as Error).message);
-      }
+    let source: EventSource | undefined;
+    let reopen: ReturnType<typeof setTimeout> | undefined;
+    const open = () => {
+      source = new EventSource(LIVE_URL);
+      source.addEventListener('open', () => setStatus('live'));
+      source.addEventListener('snapshot', (event) => {
+        const next = JSON.parse((event as MessageEvent<string>).data) as LiveSnapshot;
+        const point: LivePoint = { t: Date.parse(next.at) / 1000, turnsPerSecond: Object.fromEntries(next.apps.map((a) => [a.app_id, a.turns_per_second])) };
+        history.current = [...history.current, point].slice(-HISTORY_POINTS);
+        setSnapshot(next);
+        setStatus('live');
+      });
+      source.addEventListener('error', () => {
+        setStatus('reconnecting');
+        // CONNECTING: the browser reconnects by itself (after the server's `retry:`); CLOSED: it gave up.
+        if (source?.readyState === EventSource.CLOSED) reopen = setTimeout(open, REOPEN_MS);
+      });
     };
-    void load();
-    const timer = setInterval(() => void load(), POLL_MS);
+    open();
     return () => {
-      stopped = true;
-      clearInterval(timer);
+      clearTimeout(reopen);
+      source?.close();
     };
   }, []);
 
+  return { snapshot, status, history: history.current };
+}
+
+export function OverviewPage({ session }: { session: Session }) {
+  const { snapshot, status, history } = useLiveOverview();
+  const admin = session.kind === 'admin';
+  const apps = snapshot?.apps ?? [];
   return (
     <section aria-labelledby="overview-title">
       <h1 id="overview-title">Overview</h1>
-      <p class="hint">Last 60 minutes per app, refreshed every {POLL_MS / 1000} s{updated ? ` (as of ${new Date(updated).toLocaleTimeString()})` : ''}.</p>
-      {error && <p role="alert" class="error">{error}</p>}
-      {apps === null ? (
+      <p class="hint">
+        {admin ? 'Every app' : <>Your app <strong>{session.app_id}</strong></>}, live: turns, errors, latency and cost over the last {snapshot?.window_minutes ?? 5} minutes.{' '}
+        <span role="status" class={`live-status ${status}`} data-live-status={status}>
+          {status === 'live' ? 'live' : status === 'reconnecting' ? 'reconnecting…' : 'connecting…'}
+        </span>
+        {snapshot && <> (as of {new Date(snapshot.at).toLocaleTimeString()})</>}
+      </p>
+      {snapshot === null ? (
         <p>Loading…</p>
       ) : apps.length === 0 ? (
-        <p>No app has run anything yet.</p>
+        <p>{admin ? 'No app has run anything yet.' : 'Your app has run nothing yet.'}</p>
       ) : (
-        <table>
-          <caption class="visually-hidden">Apps, last 60 minutes</caption>
-          <thead>
-            <tr><th scope="col">App</th><th scope="col">Active runs</th><th scope="col">Turns</th><th scope="col">Errors</th><th scope="col">Cost (USD)</th><th scope="col">State</th></tr>
-          </thead>
-          <tbody>
-            {apps.map((app) => (
-              <tr key={app.app_id} data-app={app.app_id}>
-                <th scope="row">{app.app_id}</th>
-                <td>{app.active_runs}</td>
-                <td>{app.turns}</td>
-                <td>{app.errors}</td>
-                <td>{app.cost_usd.toFixed(4)}</td>
-                <td>{app.paused_by_ops ? 'paused' : app.throttle_factor !== null ? `throttled ×${app.throttle_factor}` : 'running'}</td>
+        <>
+          <table class="live">
+            <caption class="visually-hidden">Apps, live, last {snapshot.window_minutes} minutes</caption>
+            <thead>
+              <tr>
+                <th scope="col">App</th>
+                <th scope="col">Active runs</th>
+                <th scope="col">Turns</th>
+                <th scope="col">Turns/s</th>
+                <th scope="col">Errors</th>
+                <th scope="col">p95 turn (ms)</th>
+                <th scope="col">Cost/hour (USD)</th>
+                <th scope="col">State</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {apps.map((app) => (
+                <tr key={app.app_id} data-app={app.app_id}>
+                  <th scope="row">{app.app_id}</th>
+                  <td data-active-runs>{app.active_runs}</td>
+                  <td data-turns>{app.turns}</td>
+                  <td data-turns-per-second>{app.turns_per_second.toFixed(2)}</td>
+                  <td data-errors>{app.errors}</td>
+                  <td data-p95>{app.p95_turn_ms === null ? '–' : Math.round(app.p95_turn_ms)}</td>
+                  <td data-cost-per-hour>{app.cost_per_hour_usd.toFixed(4)}</td>
+                  <td data-state>{stateText(app)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <TurnsChart history={history} appIds={apps.map((a) => a.app_id)} />
+        </>
       )}
     </section>
   );

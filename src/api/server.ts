@@ -14,6 +14,7 @@ import { OriginDirectory } from '../stores/app-origins';
 import { traceRequests } from '../telemetry/http-tracing';
 import { logRequestOutcomes } from '../telemetry/request-log';
 import { consoleRoutes } from './console';
+import { consoleLiveRoutes } from './console-live';
 import { browserAccess } from './cors';
 import { describeEventStreamResponses } from './openapi-document';
 import { answerClientError, answerFrameworkError, HttpError, installErrorHandler } from './errors';
@@ -151,6 +152,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       notifyRoutes(scope, runtime);
       metricsRoutes(scope, runtime, deps.workerMetricsUrl ? { workerMetricsUrl: deps.workerMetricsUrl } : {});
       packRoutes(scope, runtime, streams);
+      // The console's live overview (one shared snapshot per process): src/api/console-live.ts.
+      consoleLiveRoutes(scope, runtime, streams);
       // The browser routes (what a runtime token may call), the only ones that answer CORS (src/api/cors.ts).
       await scope.register(async (browser) => {
         await browserAccess(browser, { runtime, origins, routes });

@@ -94,9 +94,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in a browser', () => {
     page.on('response', (response) => {
       if (response.status() >= 400) failed.push(`${response.status()} ${new URL(response.url()).pathname}`);
     });
-    const polls: string[] = [];
+    const overviewReads: string[] = [];
     page.on('request', (request) => {
-      if (request.url().includes('/metrics/perf/aggregate')) polls.push(request.url());
+      const { pathname } = new URL(request.url());
+      if (pathname === '/metrics/perf/aggregate' || pathname === '/console/api/live') overviewReads.push(pathname);
     });
     await signIn(page, stack.adminKey);
     // The key is kept nowhere in the page.
@@ -106,12 +107,13 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in a browser', () => {
     expect(cookie).toMatchObject({ name: 'tessera_console', httpOnly: true, sameSite: 'Strict', path: '/' });
 
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    // The app that ran a turn is on it, with its turn, and stays there through the polls.
+    // The app that ran a turn is on it, with its turn, pushed down one live stream (no polling).
     const row = page.locator(`tr[data-app="${A}"]`);
     await row.waitFor();
-    expect(Number(await row.locator('td').nth(1).innerText())).toBeGreaterThanOrEqual(1);
+    expect(Number(await row.locator('td[data-turns]').innerText())).toBeGreaterThanOrEqual(1);
     expect(await accessibility(page)).toEqual([]);
-    await expect.poll(() => polls.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    await page.locator('[data-live-status="live"]').waitFor();
+    expect(overviewReads).toEqual(['/console/api/live']);
 
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.getByLabel('App').fill(A);
