@@ -1,15 +1,16 @@
 /**
  * The console (issue 19), served by the API at `/console`: the files Vite built from console/ into
  * dist/console/ (`npm run console:build`, run by setup when console/ changed). A small static
- * handler, not a plugin: the built tree is a handful of files with hashed names. The routes are
+ * handler, not a plugin: the built tree is a handful of files with hashed names, its text files
+ * served brotli- or gzip-compressed as the request accepts (compressed once, console-assets.ts). The routes are
  * open (the page itself holds nothing; every data call it makes is authenticated) and hidden from
  * the API document. When the assets are not built the console answers a page saying how to build
  * them, not a bare 404.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { errorResponses } from '../domain/api/errors';
+import { ConsoleFiles } from './console-assets';
 import { HttpError } from './errors';
 import { consoleSessionRoutes } from './routes/console-session';
 import type { ApiRuntime } from './runtime';
@@ -57,45 +58,41 @@ export function consoleRoutes(app: FastifyInstance, options: ConsoleOptions = {}
   // The session routes (`/v1/console/session`) are the API's own, documented: src/api/routes/console-session.ts.
   if (runtime) consoleSessionRoutes(app, runtime);
   const statuses = { ...errorResponses(404) };
+  const files = new ConsoleFiles();
 
   app.get(CONSOLE_PREFIX, { config: { open: true }, schema: { hide: true, response: statuses } }, async (_request, reply) =>
     reply.redirect(`${CONSOLE_PREFIX}/`, 302),
   );
   app.get(`${CONSOLE_PREFIX}/`, { config: { open: true }, schema: { hide: true, response: statuses } }, async (_request, reply) =>
-    sendIndex(dir, reply),
+    sendIndex(dir, files, reply),
   );
   app.get(`${CONSOLE_PREFIX}/*`, { config: { open: true }, schema: { hide: true, response: statuses } }, async (request, reply) => {
     const rest = (request.params as { '*'?: string })['*'] ?? '';
     // Files Vite emitted (hashed names under assets/, or public files at the top): served as they are.
-    if (rest.includes('.')) return sendFile(dir, rest, reply);
+    if (rest.includes('.')) return sendFile(dir, files, rest, reply);
     // Anything else is a page of the single-page app (a client-side route): the index.
-    return sendIndex(dir, reply);
+    return sendIndex(dir, files, reply);
   });
 }
 
-async function sendIndex(dir: string, reply: FastifyReply): Promise<FastifyReply> {
-  let html: Buffer;
-  try {
-    html = await fs.readFile(path.join(dir, 'index.html'));
-  } catch {
+async function sendIndex(dir: string, files: ConsoleFiles, reply: FastifyReply): Promise<FastifyReply> {
+  const html = await files.read(path.join(dir, 'index.html'));
+  if (!html) {
     return reply.code(503).headers({ ...PAGE_HEADERS, 'cache-control': 'no-store', 'content-type': 'text/html; charset=utf-8' }).send(NOT_BUILT);
   }
-  return reply.headers({ ...PAGE_HEADERS, 'cache-control': 'no-cache', 'content-type': 'text/html; charset=utf-8' }).send(html);
+  return files.send(reply, html, { ...PAGE_HEADERS, 'cache-control': 'no-cache', 'content-type': 'text/html; charset=utf-8' });
 }
 
-async function sendFile(dir: string, rest: string, reply: FastifyReply): Promise<FastifyReply> {
+async function sendFile(dir: string, files: ConsoleFiles, rest: string, reply: FastifyReply): Promise<FastifyReply> {
   const file = path.resolve(dir, rest);
   const type = TYPES[path.extname(file).toLowerCase()];
   if (!file.startsWith(`${dir}${path.sep}`) || path.basename(file).startsWith('.') || !type) throw notFound(rest);
-  let body: Buffer;
-  try {
-    body = await fs.readFile(file);
-  } catch {
-    throw notFound(rest);
-  }
+  // Read and compressed once (br, gzip) per version of the file: src/api/console-assets.ts.
+  const body = await files.read(file);
+  if (!body) throw notFound(rest);
   // Vite names what it emits under assets/ by content: those never change.
   const cache = rest.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
-  return reply.headers({ ...PAGE_HEADERS, 'cache-control': cache, 'content-type': type }).send(body);
+  return files.send(reply, body, { ...PAGE_HEADERS, 'cache-control': cache, 'content-type': type });
 }
 
 const notFound = (rest: string) => new HttpError(404, 'not_found', `no console file '${rest}'`);
