@@ -89,6 +89,8 @@ describe('incident routes', () => {
     expect(kinds.indexOf('approved')).toBeLessThan(kinds.indexOf('applied'));
     expect(done.timeline.find((entry) => entry.kind === 'approved')).toMatchObject({ source: 'incident', actor: 'admin', detail: reason });
     expect(done.timeline.find((entry) => entry.kind === 'applied')).toMatchObject({ action: 'throttle' });
+    // The notifications its state changes sent are in it too (the log channel by default).
+    expect(done.timeline.find((entry) => entry.source === 'notification' && entry.kind === 'approval_requested')).toMatchObject({ channel: expect.any(String) });
     expect(done.incident).toMatchObject({ status: 'mitigated', decision: 'approved' });
     expect([...done.timeline.map((entry) => entry.at)]).toEqual([...done.timeline.map((entry) => entry.at)].sort());
     expect((await new OpsControls(stack.kit.redis).state(A)).throttle).toBeDefined();
