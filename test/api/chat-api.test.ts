@@ -62,7 +62,7 @@ describe('apps', () => {
   });
 
   it('refuses an app key on an admin route with 403, audited in the app with its identity', async () => {
-    const response = await stack.call('GET', '/v1/apps/acme', { key: appKey });
+    const response = await stack.call('PATCH', '/v1/apps/acme', { key: appKey, body: { paused: true } });
     expect(response.status).toBe(403);
     expect(await json(response)).toMatchObject({ error: { code: 'forbidden' } });
     const events = await new AuditRepository(stack.kit.mongo).listAppEvents('acme', { limit: 1000 });

@@ -231,9 +231,9 @@ describe('tenancy', () => {
 
   it('forbids app keys and runtime tokens on admin routes (403) and changes nothing', async () => {
     const adminRequests = [
-      { method: 'GET', path: '/v1/apps/sec-a' },
-      { method: 'GET', path: '/v1/apps/sec-b' },
+      { method: 'GET', path: '/v1/apps' },
       { method: 'PATCH', path: '/v1/apps/sec-a', body: { paused: true } },
+      { method: 'POST', path: '/v1/ops/apps/sec-a/throttle', body: { factor: 0.5, minutes: 5, reason: 'intruder' } },
       { method: 'POST', path: '/v1/apps/sec-a/keys/rotate' },
       { method: 'POST', path: '/v1/apps', body: { app_id: 'sec-intruder', name: 'intruder' } },
     ];
@@ -243,9 +243,12 @@ describe('tenancy', () => {
         await expectRefused(response, 403, 'forbidden', ['key_digest', 'limits', 'tier', 'api_key', 'sec-b']);
       }
     }
-    // Nothing happened: sec-a is not paused and its key was not rotated; no app was created.
+    // A runtime token reads no app; an app key reads its own app only (another app is not found).
+    await expectRefused(await stack.call('GET', '/v1/apps/sec-a', { key: alice.runtime_token }), 403, 'forbidden', ['key_digest', 'limits']);
+    await expectRefused(await stack.call('GET', '/v1/apps/sec-b', { key: keyA }), 404, 'not_found', ['key_digest', 'limits', 'tier']);
+    // Nothing happened: sec-a is not paused nor throttled and its key was not rotated; no app was created.
     const app = await stack.call('GET', '/v1/apps/sec-a', { key: stack.adminKey });
-    expect(await app.json()).toMatchObject({ paused: false });
+    expect(await app.json()).toMatchObject({ paused: false, ops: { state: 'running' } });
     expect((await stack.call('GET', `/v1/chats/${alice.chat_id}`, { key: keyA })).status).toBe(200);
     expect((await stack.call('GET', '/v1/apps/sec-intruder', { key: stack.adminKey })).status).toBe(404);
   });

@@ -189,7 +189,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in a browser', () => {
       ];
       return Promise.all(paths.map(async (p) => `${p} ${(await fetch(p)).status}`));
     }, B);
-    expect(direct.map((line) => line.replace(/^.* (\d+)$/, '$1'))).toEqual(['404', '404', '404', '404', '403', '403']);
+    expect(direct.map((line) => line.replace(/^.* (\d+)$/, '$1'))).toEqual(['404', '404', '404', '404', '404', '403']);
     // The cookie does reach the API: the same calls for the own app answer.
     const ownStatus = await page.evaluate(async (own) => (await fetch(`/v1/audit?app_id=${own}`)).status, A);
     expect(ownStatus).toBe(200);

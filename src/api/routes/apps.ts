@@ -1,22 +1,46 @@
-/** `/v1/apps…` (admin): create an app (its key shown once), read and change it, rotate its key. */
+/**
+ * `/v1/apps…`: create an app (its key shown once), list the apps, read and change one, rotate its
+ * key (admin); an app key, or its console session, reads its own app only (another app is 404, as
+ * every cross-app read). The console's Apps page changes an app (settings, pause and resume) and
+ * rotates its key with the admin's session, so those two routes take the cookie (`consoleWrites`,
+ * the CSRF token and the origin checked).
+ */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { z } from 'zod';
 import type { AuditAction } from '../../domain/audit';
-import { appIdParams, appKeyView, appView, createAppBody, createdAppView, patchAppBody } from '../../domain/api/apps';
+import {
+  appDetailView,
+  appIdParams,
+  appKeyView,
+  appListQuery,
+  appListView,
+  appView,
+  createAppBody,
+  createdAppView,
+  decodeAppCursor,
+  encodeAppCursor,
+  patchAppBody,
+} from '../../domain/api/apps';
 import { errorResponses } from '../../domain/api/errors';
-import { AppExistsError, toState, type AppDoc } from '../../stores/app-registry';
+import { listAppPage } from '../../stores/app-directory';
+import { AppExistsError, type AppDoc } from '../../stores/app-registry';
+import { OpsPolicies } from '../../stores/ops-policies';
+import { AppDetails, appSettingsView as view } from '../app-detail';
 import { digestAppKey, generateAppKey } from '../auth/app-keys';
-import { callerOf, guard } from '../auth/guard';
+import { callerOf, guard, refuse } from '../auth/guard';
 import { HttpError } from '../errors';
 import type { ApiRuntime } from '../runtime';
+import { opsThrottleRoutes } from './ops-throttle';
 
 const tags = ['apps'];
 
 export function appRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   const app = scope.withTypeProvider<ZodTypeProvider>();
   const admin = guard(runtime, ['admin']);
+  const adminOrConsole = guard(runtime, ['admin'], { consoleWrites: true });
+  const adminOrOwner = guard(runtime, ['admin', 'app']);
+  const details = new AppDetails(runtime.redis, new OpsPolicies(runtime.mongo, runtime.redis));
 
   app.post('/v1/apps', {
     onRequest: admin,
@@ -40,13 +64,45 @@ export function appRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
     return reply.status(201).send({ ...view(doc), api_key: apiKey });
   });
 
-  app.get('/v1/apps/:app_id', {
+  app.get('/v1/apps', {
     onRequest: admin,
-    schema: { tags, summary: 'Read an app', params: appIdParams, response: { 200: appView, ...errorResponses(400, 401, 403, 404) } },
-  }, async (request) => view(await found(runtime, request.params.app_id)));
+    schema: {
+      tags,
+      summary: 'The apps, newest first or by app id, in cursor pages: settings, ops levers in force, monthly budget',
+      querystring: appListQuery,
+      response: { 200: appListView, ...errorResponses(400, 401, 403) },
+    },
+  }, async (request) => {
+    const { order, limit, cursor } = request.query;
+    const after = cursor === undefined ? undefined : decodeAppCursor(cursor, order);
+    if (cursor !== undefined && !after) throw new HttpError(400, 'invalid_cursor', 'cursor is not one this API issued for this order (pass a page `next_cursor` as it is)');
+    const docs = await listAppPage(runtime.mongo, { order, limit: limit + 1, ...(after ? { after } : {}) });
+    const page = docs.slice(0, limit);
+    const last = page.at(-1);
+    const now = runtime.now();
+    return {
+      apps: await Promise.all(page.map((doc) => details.view(doc, now))),
+      next_cursor: docs.length > limit && last ? encodeAppCursor({ order, created_at: last.created_at, app_id: last.app_id }) : null,
+    };
+  });
+
+  app.get('/v1/apps/:app_id', {
+    onRequest: adminOrOwner,
+    schema: {
+      tags,
+      summary: 'Read an app: settings, ops levers in force, monthly budget (an app key: its own app only)',
+      params: appIdParams,
+      response: { 200: appDetailView, ...errorResponses(400, 401, 403, 404) },
+    },
+  }, async (request) => {
+    const caller = callerOf(request);
+    const appId = request.params.app_id;
+    if (caller.kind === 'app' && caller.appId !== appId) await refuse(runtime, request, { type: 'app', id: appId }, 'another app');
+    return details.view(await found(runtime, appId), runtime.now());
+  });
 
   app.patch('/v1/apps/:app_id', {
-    onRequest: admin,
+    onRequest: adminOrConsole,
     schema: {
       tags,
       summary: 'Change an app: name, tier, limits, pause, identity provider, allowed origins',
@@ -57,12 +113,13 @@ export function appRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   }, async (request) => {
     const doc = await runtime.apps.update(request.params.app_id, request.body, runtime.now());
     if (!doc) throw notFound(request.params.app_id);
-    await auditAppChange(runtime, request, doc.app_id, 'update', { changed: Object.keys(request.body).sort().join(',') });
+    const changed = { changed: Object.keys(request.body).sort().join(','), ...(request.body.paused !== undefined ? { paused: request.body.paused } : {}) };
+    await auditAppChange(runtime, request, doc.app_id, 'update', changed);
     return view(doc);
   });
 
   app.post('/v1/apps/:app_id/keys/rotate', {
-    onRequest: admin,
+    onRequest: adminOrConsole,
     schema: {
       tags,
       summary: 'Issue a new app key; the old one is refused from now on',
@@ -76,6 +133,9 @@ export function appRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
     await auditAppChange(runtime, request, doc.app_id, 'update', { key_rotated: true });
     return { app_id: doc.app_id, api_key: apiKey };
   });
+
+  // The hand-set throttle the Apps page pairs with pause and resume (`/v1/ops/apps/:app_id/throttle`).
+  opsThrottleRoutes(scope, runtime);
 }
 
 async function found(runtime: ApiRuntime, appId: string): Promise<AppDoc> {
@@ -85,22 +145,6 @@ async function found(runtime: ApiRuntime, appId: string): Promise<AppDoc> {
 }
 
 const notFound = (appId: string) => new HttpError(404, 'not_found', `app '${appId}' not found`);
-
-function view(doc: AppDoc): z.infer<typeof appView> {
-  return {
-    app_id: doc.app_id,
-    name: doc.name,
-    tier: doc.tier,
-    limits: toState(doc).limits,
-    limit_overrides: doc.limit_overrides,
-    paused: doc.paused,
-    ...(doc.identity_provider ? { identity_provider: doc.identity_provider } : {}),
-    allowed_origins: doc.allowed_origins ?? [],
-    key_rotated_at: doc.key_rotated_at.toISOString(),
-    created_at: doc.created_at.toISOString(),
-    updated_at: doc.updated_at.toISOString(),
-  };
-}
 
 async function auditAppChange(
   runtime: ApiRuntime,

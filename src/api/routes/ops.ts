@@ -4,6 +4,7 @@
  * console session: its own app, read-only), and the approve/reject decisions with a reason a
  * waiting remediation receives as signals (admin, also from the console with its CSRF token).
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
@@ -38,6 +39,8 @@ export function opsRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   const readers = guard(runtime, ['admin', 'app']);
   // The console's Incidents page decides with its session (CSRF token and origin checked).
   const decider = guard(runtime, ['admin'], { consoleWrites: true });
+  // The console's Apps page sets an app's monthly budget with its session, as above.
+  const policyWriter = guard(runtime, ['admin'], { consoleWrites: true });
   const notifications = new Notifications(runtime.mongo, runtime.redis);
   const policies = new OpsPolicies(runtime.mongo, runtime.redis);
   const incidents = new Incidents(runtime.mongo, runtime.redis);
@@ -51,7 +54,7 @@ export function opsRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
   });
 
   app.put('/v1/ops/policies/:app_id', {
-    onRequest: admin,
+    onRequest: policyWriter,
     schema: {
       tags,
       summary: "Replace an app's ops policy overrides (thresholds, windows, actions, autonomy per rule, monthly budget)",
@@ -61,7 +64,19 @@ export function opsRoutes(scope: FastifyInstance, runtime: ApiRuntime): void {
     },
   }, async (request) => {
     const appId = request.params.app_id;
-    const effective = await policies.put(appId, request.body, callerOf(request).actor.actor_id, runtime.now());
+    const actor = callerOf(request).actor;
+    const effective = await policies.put(appId, request.body, actor.actor_id, runtime.now());
+    // Audited as the apps routes audit a change: in the app's chain (the stored default: `_system`'s).
+    await runtime.audit.appendAuditEvent({
+      event_id: `audit:update:ops_policy:${appId}:${randomUUID()}`,
+      app_id: appId === '_default' ? '_system' : appId,
+      ts: runtime.now().toISOString(),
+      actor,
+      action: 'update',
+      resource: { type: 'ops_policy', id: appId },
+      outcome: 'success',
+      details: { changed: Object.keys(request.body).sort().join(','), monthly_budget_usd: effective.monthly_budget_usd },
+    });
     return { app_id: appId, overrides: request.body, effective };
   });
 
