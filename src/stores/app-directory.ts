@@ -1,12 +1,10 @@
 /**
- * The list of tenants, for jobs that visit every app (the ETL, retention) and the admin's list of
- * apps. This is the one system-level read of the `apps` collection: listing tenants cannot be
- * scoped to a tenant. Every read of an app's data that follows goes through its tenant-scoped
- * collections.
+ * The list of tenants, for jobs that visit every app (the ETL, retention). This is the one
+ * system-level read of the `apps` collection (with the admin's list of apps, `app-list.ts`): listing
+ * tenants cannot be scoped to a tenant. Every read of an app's data that follows goes through its
+ * tenant-scoped collections.
  */
 import type { Tier } from '../domain/apps';
-import type { Sort } from 'mongodb';
-import type { AppDoc } from './app-registry';
 import type { MongoStores } from './mongo';
 
 export interface AppListing {
@@ -43,24 +41,4 @@ export async function listAllowedOrigins(mongo: MongoStores): Promise<AppOrigins
       ? [{ app_id: doc.app_id, allowed_origins: doc.allowed_origins }]
       : [],
   );
-}
-
-/**
- * One page of the apps for the admin's list (`GET /v1/apps`): newest first (creation time, ties by
- * app id) or by app id, strictly after `after` (the last app of the previous page).
- */
-export async function listAppPage(
-  mongo: MongoStores,
-  page: { order: 'newest' | 'app_id'; limit: number; after?: { created_at: Date; app_id: string } },
-): Promise<AppDoc[]> {
-  const db = await mongo.dbFor(SYSTEM_APP_ID);
-  const { order, after } = page;
-  const filter =
-    after === undefined
-      ? {}
-      : order === 'app_id'
-        ? { app_id: { $gt: after.app_id } }
-        : { $or: [{ created_at: { $lt: after.created_at } }, { created_at: after.created_at, app_id: { $gt: after.app_id } }] };
-  const sort: Sort = order === 'app_id' ? { app_id: 1 } : { created_at: -1, app_id: 1 };
-  return db.collection<AppDoc>('apps').find(filter, { projection: { _id: 0 }, sort, limit: page.limit }).toArray();
 }

@@ -23,7 +23,7 @@ import {
   patchAppBody,
 } from '../../domain/api/apps';
 import { errorResponses } from '../../domain/api/errors';
-import { listAppPage } from '../../stores/app-directory';
+import { listAppPage } from '../../stores/app-list';
 import { AppExistsError, type AppDoc } from '../../stores/app-registry';
 import { OpsPolicies } from '../../stores/ops-policies';
 import { AppDetails, appSettingsView as view } from '../app-detail';
