@@ -60,8 +60,8 @@ export function EngagementView({ data }: { data: EngagementData }) {
       x: { time: periods.map(seconds) },
       series: [
         { label: 'Daily active users', values: of(data.daily_active_users, 0) },
-        { label: 'Weekly active users', values: of(data.weekly_active_users, null) },
-        { label: 'Monthly active users', values: of(data.monthly_active_users, null) },
+        { label: 'Weekly active users', values: of(data.weekly_active_users, null), spanGaps: true },
+        { label: 'Monthly active users', values: of(data.monthly_active_users, null), spanGaps: true },
       ],
     };
   }, [data, activeRows]);

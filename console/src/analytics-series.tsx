@@ -25,6 +25,8 @@ interface Report<Row> {
   series: { label: string; value: (row: Row) => number }[];
   columns: Column<Row>[];
   format: (value: number) => string;
+  /** What a day or hour without a row is on the chart: nothing happened (0), or nothing to measure (a gap). */
+  empty: 0 | null;
   summary: (rows: Row[], unit: string) => string;
 }
 
@@ -48,6 +50,7 @@ const COST: Report<CostRow> = {
     col('unpriced_calls', 'Unpriced calls', (r) => r.unpriced_calls),
   ],
   format: usd,
+  empty: 0,
   summary: (rows, unit) => `${usd(sum(rows, (r) => r.cost_usd))} over ${rows.length} ${unit}(s).`,
 };
 
@@ -68,6 +71,7 @@ const USAGE: Report<UsageRow> = {
     col('unestimated_calls', 'Unestimated calls', (r) => r.unestimated_calls),
   ],
   format: count,
+  empty: 0,
   summary: (rows, unit) => `${count(sum(rows, (r) => r.turns))} turns, ${count(sum(rows, (r) => r.input_tokens + r.output_tokens))} tokens over ${rows.length} ${unit}(s).`,
 };
 
@@ -86,13 +90,25 @@ const PERFORMANCE: Report<PerformanceRow> = {
     ...(['p50', 'p95', 'p99'] as const).map((q) => col<PerformanceRow>(`ttft_ms_${q}`, `First token ${q}`, (r) => r.ttft_ms[q], ms)),
   ],
   format: ms,
+  empty: null,
   summary: (rows, unit) => `${count(sum(rows, (r) => r.calls))} calls, ${count(sum(rows, (r) => r.errors))} errors over ${rows.length} ${unit}(s).`,
 };
 
 export const REPORTS = { cost: COST, usage: USAGE, performance: PERFORMANCE } as unknown as Record<SeriesReport, Report<AnyRow>>;
 
 const isTime = (g: GroupBy) => g === 'day' || g === 'hour';
-const instant = (key: string) => Date.parse(key.length === 10 ? `${key}T00:00:00Z` : key) / 1000;
+const instant = (key: string) => Date.parse(key.length === 10 ? `${key}T00:00:00Z` : key);
+const STEP = { day: 86_400_000, hour: 3_600_000 };
+
+/** Every day or hour of the range (the API lists only those with calls), each with its row if any. */
+function timeSlots<Row extends { key: string }>(rows: Row[], group: 'day' | 'hour', range: { from: string; to: string }): { time: number[]; rows: (Row | undefined)[] } {
+  const byTime = new Map(rows.map((r) => [instant(r.key), r]));
+  const time: number[] = [];
+  for (let t = Date.parse(range.from); t < Date.parse(range.to); t += STEP[group]) time.push(t);
+  for (const t of byTime.keys()) if (!time.includes(t)) time.push(t);
+  time.sort((a, b) => a - b);
+  return { time: time.map((t) => t / 1000), rows: time.map((t) => byTime.get(t)) };
+}
 
 /** `cost-<app>-<from>-<to>.csv` by day; `cost-by-model-<app>-<from>-<to>.csv` otherwise. */
 export const csvName = (report: string, group: GroupBy, data: { app_id: string; from: string; to: string }) =>
@@ -106,11 +122,15 @@ export function SeriesView({ report: name, data }: { report: SeriesReport; data:
     return isTime(group) ? [...data.rows].sort((a, b) => a.key.localeCompare(b.key)) : [...data.rows].sort((a, b) => first(b) - first(a) || a.key.localeCompare(b.key));
   }, [data, report, group]);
   const columns = useMemo(() => [{ csv: group, title: group[0]!.toUpperCase() + group.slice(1), value: (r: AnyRow) => r.key }, ...report.columns], [report, group]);
-  const x = useMemo(() => (isTime(group) ? { time: rows.map((r) => instant(r.key)) } : { categories: rows.map((r) => r.key) }), [rows, group]);
-  const series = useMemo<ChartSeries[]>(
-    () => (isTime(group) ? report.series : report.series.slice(0, 1)).map((s) => ({ label: s.label, values: rows.map(s.value) })),
-    [rows, report, group],
-  );
+  const { x, series } = useMemo(() => {
+    if (group !== 'day' && group !== 'hour') {
+      const bars: ChartSeries[] = report.series.slice(0, 1).map((s) => ({ label: s.label, values: rows.map(s.value) }));
+      return { x: { categories: rows.map((r) => r.key) }, series: bars };
+    }
+    const slots = timeSlots(rows, group, data);
+    const lines: ChartSeries[] = report.series.map((s) => ({ label: s.label, values: slots.rows.map((r) => (r ? s.value(r) : report.empty)) }));
+    return { x: { time: slots.time }, series: lines };
+  }, [rows, report, group, data]);
 
   if (rows.length === 0) return <p>No {report.title.toLowerCase()} in this range.</p>;
   const drawn = series.map((s) => s.label).join(', ');

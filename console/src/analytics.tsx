@@ -110,7 +110,7 @@ export function AnalyticsPage({ session }: { session: Session }) {
         <button type="button" onClick={() => preset(30)}>Last 30 days</button>
       </form>
       <p class="hint">
-        Days are UTC; {report === 'forecast' ? 'the forecast is for the current month, whatever the range.' : 'hourly grouping covers at most 31 days.'}
+        Days are UTC; {report === 'forecast' ? 'the forecast is for the current month, whatever the range.' : isSeries(report) ? 'hourly grouping covers at most 31 days.' : 'a range covers at most 92 days.'}
       </p>
       {error && <p role="alert" class="error">{error}</p>}
       {loaded && loaded.report === report && <ReportView loaded={loaded} />}

@@ -13,8 +13,10 @@ const OTHERS = ['#d9730d', '#2e7d32', '#a4161a', '#7b3fa0'];
 export interface ChartSeries {
   label: string;
   values: (number | null)[];
-  /** A dashed line (a projection, a limit). */
+  /** A dashed line without points (a projection, a limit). */
   dashed?: boolean;
+  /** Join the points across missing values (`null`), instead of leaving a gap. */
+  spanGaps?: boolean;
 }
 
 export interface ChartProps {
@@ -46,11 +48,11 @@ export function Chart({ name, label, x, series, format = plain }: ChartProps) {
           label: s.label,
           stroke: colour(i),
           width: 2,
-          spanGaps: true,
-          ...(s.dashed ? { dash: [8, 6] } : {}),
+          spanGaps: s.spanGaps ?? false,
+          ...(s.dashed ? { dash: [8, 6], points: { show: false } } : {}),
           ...(bars
             ? { fill: colour(i), paths: uPlot.paths.bars!({ size: [0.6, 64] }), points: { show: false } }
-            : { points: { show: true, size: 6 } }),
+            : s.dashed ? {} : { points: { show: true, size: 6 } }),
         })),
       ],
       axes: [

@@ -289,6 +289,14 @@ describe.skipIf(!HAVE_CHROMIUM)('the Analytics page', () => {
     await expect.poll(() => page.locator('[data-report="forecast"] figcaption').innerText()).toContain(`${A}:`);
     await checkAccessibility(page);
 
+    // A preset: the last 7 days (UTC) up to today, shown at once (nothing seeded there).
+    await page.getByRole('button', { name: 'Cost', exact: true }).click();
+    await page.getByRole('button', { name: 'Last 7 days', exact: true }).click();
+    const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+    expect(await page.getByLabel('From', { exact: true }).inputValue()).toBe(new Date(today - 6 * 86_400_000).toISOString().slice(0, 10));
+    expect(await page.getByLabel('To', { exact: true }).inputValue()).toBe(new Date(today).toISOString().slice(0, 10));
+    await page.getByText('No cost in this range.').waitFor();
+
     const statuses = await page.evaluate(async ([own, other, range]) => {
       const paths = ['cost', 'usage', 'performance', 'engagement', 'errors'].map((r) => `/v1/analytics/${r}?${range}&`).concat('/v1/analytics/budget-forecast?');
       const status = async (p: string, app: string) => (await fetch(`${p}app_id=${app}`)).status;
