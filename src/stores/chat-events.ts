@@ -92,9 +92,12 @@ export class ChatEvents {
     await PUBLISH_MANY.run(this.redis, [ChatEvents.streamKey(ref)], [STREAM_MAX_LEN, STREAM_TTL_SECONDS, ...entries]);
   }
 
-  /** A publisher for a burst of events of one chat (see `BurstPublisher`). */
+  /** A publisher for a burst of events of one chat (see `BurstPublisher`). The text deltas of one
+   * step that a batch holds one after another go as one `message.delta` with their text joined:
+   * a client reads the same text in the same order, one stream entry (one XADD, one frame per
+   * client) instead of one per chunk. Deltas that come slower than Redis answers go one each. */
   burst(ref: ChatRef): BurstPublisher {
-    return new BurstPublisher((events) => this.publishMany(ref, events));
+    return new BurstPublisher((events) => this.publishMany(ref, joinDeltas(events)));
   }
 
   /** Publishes unless an event with this dedup key was already published for the chat. */
@@ -176,6 +179,28 @@ export class BurstPublisher {
       this.sending = undefined;
     }
   }
+}
+
+type DeltaEvent = ChatEvent & { type: 'message.delta'; data: { step: number; delta: string } };
+
+function isPlainDelta(event: ChatEvent): event is DeltaEvent {
+  const data = event.data as Record<string, unknown>;
+  return event.type === 'message.delta' && typeof data.delta === 'string' && typeof data.step === 'number' && Object.keys(data).length === 2;
+}
+
+/** Consecutive deltas of the same turn and step joined into one; every other event kept as is,
+ * in order. */
+export function joinDeltas(events: readonly ChatEvent[]): ChatEvent[] {
+  const out: ChatEvent[] = [];
+  for (const event of events) {
+    const last = out.at(-1);
+    if (last && isPlainDelta(last) && isPlainDelta(event) && last.turn_id === event.turn_id && last.data.step === event.data.step) {
+      out[out.length - 1] = { ...last, data: { step: last.data.step, delta: last.data.delta + event.data.delta } };
+    } else {
+      out.push(event);
+    }
+  }
+  return out;
 }
 
 /** Entries that were trimmed away between a reader's position and what the stream still holds. */

@@ -63,6 +63,25 @@ it('a burst publisher sends the first event at once and what arrives meanwhile i
   expect((await events.read(burst)).filter((e) => e.turn_id === 't2')).toHaveLength(3);
 });
 
+it("a chat's burst joins a batch's consecutive deltas of one step into one entry: the same text, in order, other events kept", async () => {
+  const joined = { appId: 'acme', chatId: 'joined' };
+  const burst = events.burst(joined);
+  burst.push({ type: 'message.delta', turn_id: 't1', data: { step: 0, delta: 'first ' } }); // goes alone
+  for (let i = 0; i < 20; i++) burst.push({ type: 'message.delta', turn_id: 't1', data: { step: 0, delta: `a${i} ` } });
+  burst.push({ type: 'tool.called', turn_id: 't1', data: { step: 0, name: 'calculator' } });
+  for (let i = 0; i < 5; i++) burst.push({ type: 'message.delta', turn_id: 't1', data: { step: 1, delta: `b${i} ` } });
+  burst.push({ type: 'message.delta', turn_id: 't2', data: { step: 1, delta: 'other turn' } });
+  await burst.flushed();
+  const stored = await events.read(joined);
+  expect(stored.map((e) => [e.type, e.turn_id, e.data])).toEqual([
+    ['message.delta', 't1', { step: 0, delta: 'first ' }],
+    ['message.delta', 't1', { step: 0, delta: Array.from({ length: 20 }, (_, i) => `a${i} `).join('') }],
+    ['tool.called', 't1', { step: 0, name: 'calculator' }],
+    ['message.delta', 't1', { step: 1, delta: Array.from({ length: 5 }, (_, i) => `b${i} `).join('') }],
+    ['message.delta', 't2', { step: 1, delta: 'other turn' }],
+  ]);
+});
+
 it('a burst publisher reports a failed write', async () => {
   const broken = { appId: 'acme', chatId: 'not-a-stream' };
   await redis.set(ChatEvents.streamKey(broken), 'a string, not a stream');
