@@ -53,6 +53,11 @@ export const ONE_PARTITION_ARGS = [
   '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
 ];
 export const DEV_SERVER_FAIRNESS_ARGS = ['--dynamic-config-value', 'matching.enableFairness=true', ...ONE_PARTITION_ARGS];
+/** Eager activity dispatch (off by default in the server): an activity a workflow task schedules on
+ * the completing worker's own queue comes back in the answer to that RespondWorkflowTaskCompleted,
+ * its start recorded in the same history write — no transfer task, no matching hop, no activity
+ * poll, one persistence write less per turn (docs/scaling.md). A cluster sets the same key. */
+export const EAGER_ACTIVITY_ARGS = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
 
 export async function startTemporalDevServer(opts: {
   binary: string;
@@ -65,6 +70,8 @@ export async function startTemporalDevServer(opts: {
   namespace: string;
   /** Priority and Fairness (default on); the fairness benchmark measures without it too. */
   fairness?: boolean;
+  /** More dynamic config, as `KEY=JSON_VALUE` (benchmarks try settings one at a time). */
+  dynamicConfig?: readonly string[];
 }): Promise<ChildService> {
   assertTool(opts.binary, 'Temporal CLI');
   const { uiPort } = opts;
@@ -93,6 +100,8 @@ export async function startTemporalDevServer(opts: {
     '--dynamic-config-value',
     'frontend.enableUpdateWorkflowExecution=true',
     ...(opts.fairness === false ? [] : DEV_SERVER_FAIRNESS_ARGS),
+    ...EAGER_ACTIVITY_ARGS,
+    ...(opts.dynamicConfig ?? []).flatMap((value) => ['--dynamic-config-value', value]),
     ...SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
   ];
   return startChildService({

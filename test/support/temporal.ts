@@ -5,7 +5,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { DEV_SERVER_FAIRNESS_ARGS } from '../../src/dev/embedded-services';
+import { DEV_SERVER_FAIRNESS_ARGS, EAGER_ACTIVITY_ARGS } from '../../src/dev/embedded-services';
 import { SA, SEARCH_ATTRIBUTES } from '../../src/workflows/contract';
 import { services } from './services';
 
@@ -44,7 +44,7 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
       executable: { type: 'existing-path', path: services().temporalCliPath },
       ip: '127.0.0.1',
       searchAttributes: Object.values(SA),
-      extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true', ...DEV_SERVER_FAIRNESS_ARGS, '--headless'],
+      extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true', ...DEV_SERVER_FAIRNESS_ARGS, ...EAGER_ACTIVITY_ARGS, '--headless'],
     },
   }));
 }
