@@ -21,7 +21,8 @@ export interface BenchStack {
   llmBaseUrl: string;
 }
 
-export async function startBenchStack(opts: { toolsDir: string; scratchDir: string; teardown: Teardown }): Promise<BenchStack> {
+/** `temporalDynamicConfig`: dev server settings beyond the embedded stack's own (`KEY=JSON_VALUE`). */
+export async function startBenchStack(opts: { toolsDir: string; scratchDir: string; teardown: Teardown; temporalDynamicConfig?: readonly string[] }): Promise<BenchStack> {
   const tools = toolPaths(opts.toolsDir);
   const [temporalPort, metricsPort, mongoPort, redisPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const settled = await Promise.allSettled<ChildService>([
@@ -32,6 +33,7 @@ export async function startBenchStack(opts: { toolsDir: string; scratchDir: stri
       port: temporalPort,
       metricsPort,
       namespace: 'default',
+      ...(opts.temporalDynamicConfig ? { dynamicConfig: opts.temporalDynamicConfig } : {}),
     }),
     startFerretDb({ binary: tools.ferretdb, dataDir: path.join(opts.scratchDir, 'mongo'), port: mongoPort }),
     startRedisServer({ binary: tools.redisServer, dataDir: opts.scratchDir, port: redisPort, persist: false }),

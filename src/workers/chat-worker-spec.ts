@@ -15,7 +15,7 @@ import { startTracing } from '../telemetry/tracing';
 import { openRedis } from '../stores/redis';
 import { loadPriceBook } from './price-book';
 import { workflowsEntry } from './start-workers';
-import { CHAT_WORKER_TUNING } from './tuning';
+import { CHAT_WORKER_TUNING, type ChatWorkerTuning } from './tuning';
 
 export interface ChatWorkerSpec {
   temporalAddress: string;
@@ -34,6 +34,10 @@ export interface ChatWorkerSpec {
   dataPlanes?: Record<string, DataPlaneSetting>;
   /** OTLP endpoint to export traces to; unset: no tracing (the bundle file must then hold no tracing interceptors). */
   otlpEndpoint?: string;
+  /** A worker process's runtime serves its Prometheus metrics (task latencies, slots) on this port. */
+  runtimeMetricsPort?: number;
+  /** Worker options over `CHAT_WORKER_TUNING` (benchmarks try them one at a time). */
+  tuning?: ChatWorkerTuning;
 }
 
 /** Runs the chat worker until `signal` aborts; resolves once it has shut down. */
@@ -57,6 +61,7 @@ export async function runChatWorker(spec: ChatWorkerSpec, signal: AbortSignal, o
     };
     const worker = await Worker.create({
       ...CHAT_WORKER_TUNING,
+      ...spec.tuning,
       ...tracing.workerOptions(spec.workflowBundleFile ? 'prebuilt' : 'source'),
       connection,
       namespace: spec.namespace,

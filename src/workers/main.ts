@@ -23,7 +23,6 @@ function main(): void {
   }
   const level = loadConfigOrExit().LOG_LEVEL; // the launcher's environment, inherited
   const log = createLogger({ level, base: { service: 'tessera-worker', pid: process.pid } });
-  Runtime.install({ logger: temporalLogger(log, level === 'debug' || level === 'trace' ? 'DEBUG' : 'WARN'), shutdownSignals: [] });
   const stop = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => stop.abort());
   process.on('disconnect', () => stop.abort());
@@ -36,6 +35,13 @@ function main(): void {
       log.info({ task_queue: message.spec.taskQueue }, 'worker process polling');
       reply({ type: 'ready' });
     };
+    // Installed once the spec is here: it may ask for the runtime's own metrics (benchmarks read them).
+    const { runtimeMetricsPort } = message.spec;
+    Runtime.install({
+      logger: temporalLogger(log, level === 'debug' || level === 'trace' ? 'DEBUG' : 'WARN'),
+      shutdownSignals: [],
+      ...(runtimeMetricsPort ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${runtimeMetricsPort}` } } } } : {}),
+    });
     runChatWorker(message.spec, stop.signal, ready).then(
       () => process.exit(0),
       (error: unknown) => {

@@ -7,3 +7,18 @@ import type { WorkerOptions } from '@temporalio/worker';
  * idle, workflow slots full only because the CPU was (docs/design-notes.md, "Worker tuning").
  */
 export const CHAT_WORKER_TUNING = {} as const satisfies Partial<WorkerOptions>;
+
+/** The worker options a benchmark may set over `CHAT_WORKER_TUNING` (plain values: they cross IPC). */
+export type ChatWorkerTuning = Partial<
+  Pick<
+    WorkerOptions,
+    | 'maxConcurrentWorkflowTaskPolls'
+    | 'maxConcurrentActivityTaskPolls'
+    | 'nonStickyToStickyPollRatio'
+    | 'stickyQueueScheduleToStartTimeout'
+    | 'maxEagerActivityReservationsPerWorkflowTask'
+    | 'workflowTaskPollerBehavior'
+    | 'activityTaskPollerBehavior'
+    | 'maxCachedWorkflows'
+  >
+>;
