@@ -24,12 +24,20 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 0
 `;
 
-/** Pushes every given member's lapse time forward. */
+/** Pushes every given member's lapse time forward: one ZADD per 500 members. */
 const REFRESH = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
-for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
+local batch = {}
+for i = 2, #ARGV do
+  batch[#batch + 1] = now + ttl
+  batch[#batch + 1] = ARGV[i]
+  if #batch == 1000 or i == #ARGV then
+    redis.call('ZADD', KEYS[1], unpack(batch))
+    batch = {}
+  end
+end
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 0
 `;
