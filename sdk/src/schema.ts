@@ -1765,7 +1765,194 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The apps, newest first or by app id, in cursor pages: settings, ops levers in force, monthly budget */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description `newest`: newest first (creation time); `app_id`: by app id */
+                    order?: "newest" | "app_id";
+                    /** @description Apps per page (at most 200) */
+                    limit?: number;
+                    /** @description Opaque: the previous page `next_cursor`, with the same `order` */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            apps: {
+                                /** @description Origins whose pages may call the browser routes with this app's runtime tokens (canonical form) */
+                                allowed_origins: string[];
+                                app_id: string;
+                                budget: {
+                                    /** @description Spent this calendar month (UTC) */
+                                    month_spent_usd: number;
+                                    /** @description From the app's ops policy (`PUT /v1/ops/policies/:app_id`); null: none */
+                                    monthly_budget_usd: number | null;
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                                identity_provider?: {
+                                    /** @description The `aud` claim required, when set */
+                                    audience?: string;
+                                    /** @description The `iss` claim its tokens carry */
+                                    issuer: string;
+                                    /**
+                                     * Format: uri
+                                     * @description Where the provider publishes its signing keys
+                                     */
+                                    jwks_url: string;
+                                    /** @description Claim holding the tenant (default `tenant`) */
+                                    tenant_claim?: string;
+                                };
+                                /** Format: date-time */
+                                key_rotated_at: string;
+                                limit_overrides: {
+                                    /** @description Turns admitted and not yet finished, across every API replica */
+                                    max_concurrent_turns?: number;
+                                    /** @description Turns admitted per calendar minute */
+                                    turns_per_minute?: number;
+                                };
+                                /** @description In force: the tier defaults with this app overrides */
+                                limits: {
+                                    /** @description Turns admitted and not yet finished, across every API replica */
+                                    max_concurrent_turns: number;
+                                    /** @description Turns admitted per calendar minute */
+                                    turns_per_minute: number;
+                                };
+                                name: string;
+                                /** @description The ops levers in force on the app */
+                                ops: {
+                                    /** @description Paused by the ops autopilot (apart from `paused`, set by an operator) */
+                                    paused_by_ops: boolean;
+                                    /**
+                                     * @description paused (by an operator or the autopilot) wins over throttled
+                                     * @enum {string}
+                                     */
+                                    state: "running" | "paused" | "throttled";
+                                    throttle_expires_at: string | null;
+                                    /** @description Limits and fairness weight times this while a throttle is in force */
+                                    throttle_factor: number | null;
+                                    throttle_source: ("autopilot" | "manual") | null;
+                                };
+                                paused: boolean;
+                                /** @enum {string} */
+                                tier: "free" | "pro" | "enterprise";
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                            /** @description Pass as `cursor` for the next page; null: no more */
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         put?: never;
         /** Create an app; its key is shown once */
         post: {
@@ -2008,7 +2195,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read an app */
+        /** Read an app: settings, ops levers in force, monthly budget (an app key: its own app only) */
         get: {
             parameters: {
                 query?: never;
@@ -2031,6 +2218,12 @@ export interface paths {
                             /** @description Origins whose pages may call the browser routes with this app's runtime tokens (canonical form) */
                             allowed_origins: string[];
                             app_id: string;
+                            budget: {
+                                /** @description Spent this calendar month (UTC) */
+                                month_spent_usd: number;
+                                /** @description From the app's ops policy (`PUT /v1/ops/policies/:app_id`); null: none */
+                                monthly_budget_usd: number | null;
+                            };
                             /** Format: date-time */
                             created_at: string;
                             identity_provider?: {
@@ -2062,6 +2255,20 @@ export interface paths {
                                 turns_per_minute: number;
                             };
                             name: string;
+                            /** @description The ops levers in force on the app */
+                            ops: {
+                                /** @description Paused by the ops autopilot (apart from `paused`, set by an operator) */
+                                paused_by_ops: boolean;
+                                /**
+                                 * @description paused (by an operator or the autopilot) wins over throttled
+                                 * @enum {string}
+                                 */
+                                state: "running" | "paused" | "throttled";
+                                throttle_expires_at: string | null;
+                                /** @description Limits and fairness weight times this while a throttle is in force */
+                                throttle_factor: number | null;
+                                throttle_source: ("autopilot" | "manual") | null;
+                            };
                             paused: boolean;
                             /** @enum {string} */
                             tier: "free" | "pro" | "enterprise";
@@ -3607,15 +3814,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A user's recent chats, newest first */
+        /** An app's chats (or one user's), most recently updated first, in cursor pages */
         get: {
             parameters: {
                 query?: {
-                    /** @description Required with an app key; a runtime token lists its own user */
+                    /** @description Only this user's chats; without it an app key (or the admin with `app_id`) lists every chat of the app; a runtime token lists its own user */
                     user_id?: string;
+                    /** @description The app whose chats the admin lists (required with the admin key); an app key may name only its own app */
+                    app_id?: string;
                     limit?: number;
                     /** @description Only chats updated before this instant (the previous page `next_before`) */
                     before?: string;
+                    /** @description Opaque: the previous page `next_cursor`, with the same filters; unlike `before`, never skips chats updated in the same millisecond */
+                    cursor?: string;
                 };
                 header?: never;
                 path?: never;
@@ -3655,6 +3866,8 @@ export interface paths {
                                 user_id: string;
                             }[];
                             next_before: string | null;
+                            /** @description Pass as `cursor` for the next (older) page; null on the last page */
+                            next_cursor: string | null;
                         };
                     };
                 };
@@ -3787,10 +4000,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A chat's status, turn count and totals */
+        /**
+         * A chat's status, turn count and totals
+         * @description The admin reads any app's chat (read-only, audited in that app's log) by naming it in `app_id`.
+         */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The app of the chat, for the admin key (required with it); others may name only their own app */
+                    app_id?: string;
+                };
                 header?: never;
                 path: {
                     chat_id: string;
@@ -3828,6 +4047,8 @@ export interface paths {
                             /** Format: date-time */
                             updated_at: string;
                             user_id: string;
+                            /** @description The chat's Temporal workflow id (find it in the Temporal Web UI) */
+                            workflow_id: string;
                         };
                     };
                 };
@@ -4370,13 +4591,15 @@ export interface paths {
         };
         /**
          * Live events of a chat (server-sent events); resumes after `Last-Event-ID`
-         * @description Server-sent events of the chat: `turn.started`, `message.delta`, `tool.called`, `tool.result`, `message.completed`, `turn.completed`, `turn.failed`, `turn.restarted` (drop that turn's partial deltas), `session.closed`. Each message has `id:` (resume after it with `Last-Event-ID` or `?after=`), `event:` (the type) and `data:` JSON `{type, turn_id?, data}`. `stream.truncated` says events after your position were dropped from the capped stream (read them from `transcript_url`), then the stream continues from the oldest event left; `stream.error` precedes the server ending the stream (reconnect and resume). The same events as JSON text frames `{id, type, turn_id?, data}` are served over WebSocket at `/v1/chats/{chat_id}/ws?after=<id>`.
+         * @description Server-sent events of the chat: `turn.started`, `message.delta`, `tool.called`, `tool.result`, `message.completed`, `turn.completed`, `turn.failed`, `turn.restarted` (drop that turn's partial deltas), `session.closed`. Each message has `id:` (resume after it with `Last-Event-ID` or `?after=`), `event:` (the type) and `data:` JSON `{type, turn_id?, data}`. `stream.truncated` says events after your position were dropped from the capped stream (read them from `transcript_url`), then the stream continues from the oldest event left; `stream.error` precedes the server ending the stream (reconnect and resume). The same events as JSON text frames `{id, type, turn_id?, data}` are served over WebSocket at `/v1/chats/{chat_id}/ws?after=<id>`. The admin follows any app's chat (read-only, audited in that app's log) by naming it in `app_id`.
          */
         get: {
             parameters: {
                 query?: {
                     /** @description Resume after this event id (`Last-Event-ID` wins when both are given) */
                     after?: string;
+                    /** @description The app of the chat, for the admin key (required with it); others may name only their own app */
+                    app_id?: string;
                 };
                 header?: {
                     /** @description Sent by EventSource when it reconnects */
@@ -4559,10 +4782,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The transcript, oldest first, paged by seq */
+        /**
+         * The transcript, oldest first, paged by seq
+         * @description The admin reads any app's transcript (read-only, audited in that app's log) by naming it in `app_id`.
+         */
         get: {
             parameters: {
                 query?: {
+                    /** @description The app of the chat, for the admin key (required with it); others may name only their own app */
+                    app_id?: string;
                     /** @description Messages after this seq (the previous page `next_after`) */
                     after?: number;
                     limit?: number;
@@ -5203,6 +5431,805 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The console session the cookie names, with its CSRF token */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The app of an app key’s session */
+                            app_id?: string;
+                            /** @description Sent back in `x-csrf-token` on every console call that changes state */
+                            csrf_token: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                            /** @enum {string} */
+                            kind: "admin" | "app";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Sign in to the console: the key exchanged for an HttpOnly, SameSite=Strict session cookie (`tessera_console`, 8 hours) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The admin key or an app key; kept nowhere */
+                        key: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The app of an app key’s session */
+                            app_id?: string;
+                            /** @description Sent back in `x-csrf-token` on every console call that changes state */
+                            csrf_token: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                            /** @enum {string} */
+                            kind: "admin" | "app";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Sign out of the console: the session ends and its cookie is cleared (the session's `x-csrf-token` and the API's own origin required) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ops/apps/{app_id}/throttle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Throttle an app by hand: its limits and fairness weight times `factor` for `minutes` (the autopilot's throttle lever), audited */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The app (tenant) id */
+                    app_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Limits and fairness weight times this (0 < factor < 1), as the autopilot throttles */
+                        factor: number;
+                        /** @description The throttle lets go on its own after this */
+                        minutes: number;
+                        /** @description Why, for the audit log */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            app_id: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                            factor: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Lift an app's throttle (hand-set or the autopilot's), audited; idempotent */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The app (tenant) id */
+                    app_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -6055,15 +7082,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Incidents, newest first, by app, status and rule */
+        /** Incidents, newest first, by app, status and rule, in cursor pages (an app key: its own app only) */
         get: {
             parameters: {
                 query?: {
-                    /** @description The app (tenant) id */
+                    /** @description Admin: one app (default: all); an app key sees only its own */
                     app_id?: string;
                     status?: "open" | "awaiting_approval" | "mitigated" | "resolved" | "rejected";
                     rule?: "noisy_tenant" | "error_spike" | "burn_spike" | "budget";
+                    /** @description Incidents per page (at most 200) */
                     limit?: number;
+                    /** @description Opaque: the previous page `next_cursor`, with the same filters */
+                    cursor?: string;
                 };
                 header?: never;
                 path?: never;
@@ -6131,6 +7161,8 @@ export interface paths {
                                 /** Format: date-time */
                                 updated_at: string;
                             }[];
+                            /** @description Pass as `cursor` for the next (older) page; null on the last page */
+                            next_cursor: string | null;
                         };
                     };
                 };
@@ -6168,6 +7200,249 @@ export interface paths {
                 };
                 /** @description Default Response */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ops/incidents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One incident with its timeline: detection, proposal, decisions (who, why), actions, reverts and the notifications sent (an app key: its own app only) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The incident id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            incident: {
+                                alerts: number;
+                                app_id: string;
+                                /** Format: date-time */
+                                closed_at?: string;
+                                decision?: string;
+                                finding: {
+                                    evidence: {
+                                        [key: string]: number | string;
+                                    };
+                                    severity: string;
+                                    summary: string;
+                                };
+                                incident_id: string;
+                                /** Format: date-time */
+                                opened_at: string;
+                                plan: {
+                                    /** @enum {string} */
+                                    action: "throttle" | "pause" | "disable_pack" | "notify";
+                                    approval_timeout_seconds: number;
+                                    /** @enum {string} */
+                                    autonomy: "shadow" | "approval" | "automatic";
+                                    /** @enum {string} */
+                                    escalation_action: "throttle" | "pause" | "disable_pack" | "notify";
+                                    /** @enum {string} */
+                                    fallback_action: "throttle" | "pause" | "disable_pack" | "notify";
+                                    max_escalations: number;
+                                    /** @description An approval rule promoted to automatic after consecutive approvals */
+                                    promoted: boolean;
+                                    /** @enum {string} */
+                                    rule: "noisy_tenant" | "error_spike" | "burn_spike" | "budget";
+                                    throttle_factor: number;
+                                    ttl_seconds: number;
+                                };
+                                /** @enum {string} */
+                                rule: "noisy_tenant" | "error_spike" | "burn_spike" | "budget";
+                                /** @enum {string} */
+                                status: "open" | "awaiting_approval" | "mitigated" | "resolved" | "rejected";
+                                steps: {
+                                    action?: string;
+                                    actor?: string;
+                                    at: string;
+                                    detail?: string;
+                                    kind: string;
+                                    step_id: string;
+                                }[];
+                                suggested_action?: string;
+                                summary?: string;
+                                /** @enum {string} */
+                                summary_source?: "llm" | "plain";
+                                /** Format: date-time */
+                                updated_at: string;
+                            };
+                            /** @description Oldest first */
+                            timeline: {
+                                /** @description The ops action a step proposed, applied or reverted */
+                                action?: string;
+                                /** @description Who decided (approved or rejected steps) */
+                                actor?: string;
+                                /** Format: date-time */
+                                at: string;
+                                /** @description Notifications: the channel */
+                                channel?: string;
+                                /**
+                                 * @description Notifications: the delivery status
+                                 * @enum {string}
+                                 */
+                                delivery?: "pending" | "delivered" | "retrying" | "failed";
+                                /** @description What happened; on a decision, the reason given */
+                                detail?: string;
+                                /** @description A step kind (opened, proposed, approved, rejected, applied, …) or a notification event */
+                                kind: string;
+                                /** @enum {string} */
+                                source: "incident" | "notification";
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6249,7 +7524,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve the action an incident proposes */
+        /** Approve the action an incident proposes, with a reason (recorded in its timeline and the audit log) */
         post: {
             parameters: {
                 query?: never;
@@ -6263,7 +7538,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description The former name of `reason` (used when `reason` is absent) */
                         note?: string;
+                        /** @description Why: recorded with the decision in the incident timeline and the audit log */
+                        reason?: string;
                     } | null;
                 };
             };
@@ -6276,6 +7554,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             incident_id: string;
+                            reason?: string;
                             /** @enum {string} */
                             signalled: "approve" | "reject";
                         };
@@ -6458,7 +7737,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reject it (nothing is applied) */
+        /** Reject it, with a reason (nothing is applied) */
         post: {
             parameters: {
                 query?: never;
@@ -6472,7 +7751,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description The former name of `reason` (used when `reason` is absent) */
                         note?: string;
+                        /** @description Why: recorded with the decision in the incident timeline and the audit log */
+                        reason?: string;
                     } | null;
                 };
             };
@@ -6485,6 +7767,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             incident_id: string;
+                            reason?: string;
                             /** @enum {string} */
                             signalled: "approve" | "reject";
                         };
@@ -8246,6 +9529,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pack-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An app's pack runs, newest first, filtered, in cursor pages
+         * @description An app key lists its own runs; the admin names the app (`app_id`).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The app of the run, for the admin key (required with it); an app key may name only its own app */
+                    app_id?: string;
+                    /** @description Only runs with this status */
+                    status?: "running" | "completed" | "failed" | "cancelled" | "budget_exhausted";
+                    /** @description Only runs of this pack */
+                    pack?: string;
+                    limit?: number;
+                    /** @description Opaque: the previous page `next_cursor`, with the same filters */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            app_id: string;
+                            /** @description Pass as `cursor` for the next (older) page; null on the last page */
+                            next_cursor: string | null;
+                            runs: {
+                                budget_usd?: number;
+                                cost_usd: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                ended_at?: string;
+                                pack: string;
+                                run_id: string;
+                                /** @enum {string} */
+                                status: "running" | "completed" | "failed" | "cancelled" | "budget_exhausted";
+                                /** Format: date-time */
+                                updated_at: string;
+                                user_id: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable, machine-readable */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/pack-runs/{run_id}": {
         parameters: {
             query?: never;
@@ -8253,10 +9716,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A run's status, each step's, and its cost */
+        /**
+         * A run's status, each step's, and its cost
+         * @description The admin reads any app's run by naming the app (`app_id`).
+         */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The app of the run, for the admin key (required with it); an app key may name only its own app */
+                    app_id?: string;
+                };
                 header?: never;
                 path: {
                     run_id: string;
@@ -8274,6 +9743,12 @@ export interface paths {
                         "application/json": {
                             budget_usd?: number;
                             cost_usd: number;
+                            /** @description The pack's steps and what each depends on, as the pack defines them now (absent when the pack is no longer loaded) */
+                            graph?: {
+                                depends_on: string[];
+                                id: string;
+                                template: string;
+                            }[];
                             /** @description Outputs of the final steps, once the run has ended */
                             output?: {
                                 [key: string]: string;
@@ -8438,10 +9913,16 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a run: its running steps are cancelled, no new step starts */
+        /**
+         * Cancel a run: its running steps are cancelled, no new step starts
+         * @description The admin cancels any app's run by naming the app (`app_id`); audited in that app's log.
+         */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The app of the run, for the admin key (required with it); an app key may name only its own app */
+                    app_id?: string;
+                };
                 header?: never;
                 path: {
                     run_id: string;
@@ -8639,13 +10120,15 @@ export interface paths {
         };
         /**
          * Progress of a run (server-sent events); resumes after `Last-Event-ID`
-         * @description Events `run.started`, `step.started`, `step.completed`, `step.failed`, `step.cancelled`, `run.completed`, as JSON `{type, turn_id?: <step>, data}`.
+         * @description Events `run.started`, `step.started`, `step.completed`, `step.failed`, `step.cancelled`, `run.completed`, as JSON `{type, turn_id?: <step>, data}`. The admin follows any app's run by naming the app (`app_id`).
          */
         get: {
             parameters: {
                 query?: {
                     /** @description Resume after this event id (`Last-Event-ID` wins when both are given) */
                     after?: string;
+                    /** @description The app of the run, for the admin key (required with it); an app key may name only its own app */
+                    app_id?: string;
                 };
                 header?: {
                     /** @description Sent by EventSource when it reconnects */
