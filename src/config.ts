@@ -130,6 +130,8 @@ export const configSchema = z.object({
   TESSERA_OPS_FAST_LOOP: z.enum(['on', 'off']).default('on'),
   /** Port of the Temporal worker runtime's Prometheus exporter (appended to the API's `/metrics`); unset: off. */
   TESSERA_WORKER_METRICS_PORT: optional(port),
+  /** `1`: the launcher prints each start-up step's start and end on stderr (src/dev/startup-trace.ts). */
+  TESSERA_STARTUP_TRACE: z.enum(['0', '1']).default('0'),
   /** Chat worker processes beside the launcher's own (0: the chat worker runs in the launcher). */
   TESSERA_WORKER_PROCESSES: z.coerce.number().int().min(0).max(32).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -5,10 +5,10 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../workflows/contract';
 import { assertPortFree, startChildService, tcpAnswers, type ChildService } from './child-service';
 import { startPostgres } from './embedded-postgres';
+import { startupTrace } from './startup-trace';
 
 const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
 
@@ -129,7 +129,7 @@ export async function startTemporalDevServer(opts: {
 export async function startFerretDb(opts: { binary: string; dataDir: string; port: number }): Promise<ChildService> {
   assertTool(opts.binary, 'FerretDB');
   await assertPortFree(opts.port, 'FERRETDB_PORT', 'FerretDB');
-  const postgres = await startPostgres({ dataDir: opts.dataDir });
+  const postgres = await startupTrace.step('PostgreSQL', startPostgres({ dataDir: opts.dataDir }));
   try {
     const ferret = await startChildService({
       name: 'FerretDB',
@@ -177,6 +177,8 @@ export async function startRedisServer(opts: {
 
 async function frontendAnswers(address: string, namespace: string): Promise<boolean> {
   if (!(await tcpAnswers(Number(address.split(':')[1])))) return false;
+  // Loaded here, not at the top: the launcher starts the services before it loads the Temporal SDK.
+  const { Connection } = await import('@temporalio/client');
   const connection = await Connection.connect({ address, connectTimeout: 1000 });
   try {
     await connection.workflowService.describeNamespace({ namespace });

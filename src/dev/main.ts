@@ -3,20 +3,51 @@
  * process on Ctrl-C (SIGINT) or SIGTERM. Logs: full JSON records in `.data/logs/tessera.log`,
  * short lines on the terminal (`launcher-log.ts`).
  */
-import { Runtime } from '@temporalio/worker';
 import { loadConfigOrExit, requireSharedSecretsOrExit, usesSharedServices } from '../config';
-import { temporalLogger } from '../telemetry/logging';
 import { PortInUseError } from './child-service';
-import { openLauncherLog } from './launcher-log';
-import { startStack, type RunningStack } from './stack';
+import type { Logger } from 'pino';
+import type { RunningStack } from './stack';
+import { startStackServices, type StartedServices } from './stack-services';
+import { startupTrace } from './startup-trace';
 
 async function main(): Promise<void> {
+  startupTrace.mark('launcher modules loaded');
   const config = loadConfigOrExit();
   // Against external Temporal, MongoDB and Redis this process is a worker replica of a shared
   // deployment: it must be given the secrets the API replicas hold, never invent its own.
   if (usesSharedServices(config)) requireSharedSecretsOrExit(config, { analytics: true, process: 'tessera' });
+  // The embedded services start first, and the rest of Tessera (the Temporal SDK, the stores, the
+  // API: a second or more of module loading) loads while they come up. startStack takes them over.
+  const services = startStackServices(config);
+  services.catch(() => undefined); // a port in use: startStack reports it
+
+  let stack: RunningStack | undefined;
+  let log: Logger | undefined = undefined; // once the log is open
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      if (log) log.warn(`${signal} again: exiting without waiting`);
+      process.exit(130);
+    }
+    stopping = true;
+    log?.info(`${signal}: stopping Tessera`);
+    // Before the stack has taken the services over, they are stopped here.
+    await (stack ? stack.stop() : stopServices(services));
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  const [{ openLauncherLog }, { Runtime }, { temporalLogger }, { startStack }] = await startupTrace
+    .step('modules loaded', Promise.all([import('./launcher-log.js'), import('@temporalio/worker'), import('../telemetry/logging.js'), import('./stack.js')]))
+    .catch(async (error: unknown) => {
+      process.stderr.write(`tessera: start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      await stopServices(services);
+      return process.exit(1);
+    });
+  if (stopping) return;
   const logs = openLauncherLog({ dataDir: config.dataDir, level: config.LOG_LEVEL, format: config.TESSERA_LOG_FORMAT });
-  const log = logs.log;
+  log = logs.log;
   // The Temporal SDK logs workflow bundling and every worker state change at INFO: keep it to
   // warnings unless debugging.
   const verbose = config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace';
@@ -27,23 +58,8 @@ async function main(): Promise<void> {
       : {}),
   });
 
-  let stack: RunningStack | undefined;
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) {
-      log.warn(`${signal} again: exiting without waiting`);
-      process.exit(130);
-    }
-    stopping = true;
-    log.info(`${signal}: stopping Tessera`);
-    await stack?.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-
   try {
-    stack = await startStack(config, log, { detail: logs.detail, follow: logs.follow });
+    stack = await startStack(config, log, { detail: logs.detail, follow: logs.follow }, services);
   } catch (error) {
     if (error instanceof PortInUseError) {
       process.stderr.write(`tessera: ${error.message}\n`);
@@ -55,6 +71,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (stopping) return;
+  if (config.TESSERA_STARTUP_TRACE === '1') {
+    log.info({ startup_ms: startupTrace.fields() }, 'start-up trace');
+    process.stderr.write(`tessera: start-up trace (ms since the process began):\n${startupTrace.report()}\n`);
+  }
 
   const lines = [
     '',
@@ -70,6 +90,12 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(lines.join('\n'));
+}
+
+/** Stops the services that started (each stop is a no-op when already stopped). */
+async function stopServices(services: Promise<StartedServices>): Promise<void> {
+  const started = await services.catch((): StartedServices => []);
+  for (const result of started) if (result.status === 'fulfilled') await result.value?.stop();
 }
 
 void main();

@@ -34,10 +34,10 @@ import { localDirSink } from '../activities/analytics/archive-sink';
 import { pseudonymizer } from '../activities/analytics/pseudonym';
 import { TASK_QUEUES } from '../workflows/contract';
 import { loadWorkflowBundle } from '../workers/workflow-bundle';
-import { assertPortFree, type ChildService } from './child-service';
 import { readOrCreateSecret } from './dev-secrets';
 import { Teardown } from './teardown';
-import { startFerretDb, startRedisServer, startTemporalDevServer, toolPaths } from './embedded-services';
+import { startupTrace as trace } from './startup-trace';
+import { startStackServices, usesOfflineModel, type StartedServices } from './stack-services';
 import { startOfflineModel } from './offline-model';
 
 export interface RunningStack {
@@ -60,41 +60,36 @@ export interface StackOutput {
   follow?: (output: Readable, source: string) => void;
 }
 
-export async function startStack(config: Config, log: Logger, output: StackOutput = {}): Promise<RunningStack> {
+/** `started`: the embedded services, when the caller started them already (`startStackServices`);
+ * the stack then owns them (stops them on failure and on stop). */
+export async function startStack(config: Config, log: Logger, output: StackOutput = {}, started?: Promise<StartedServices>): Promise<RunningStack> {
   const teardown = new Teardown((step, error) => log.warn({ err: error }, `stopping ${step} failed`));
   try {
-    return await start(config, log, output, teardown);
+    return await start(config, log, output, teardown, started);
   } catch (error) {
     await teardown.run();
     throw error;
   }
 }
 
-async function start(config: Config, log: Logger, output: StackOutput, teardown: Teardown): Promise<RunningStack> {
-  const tools = toolPaths(config.toolsDir);
+async function start(config: Config, log: Logger, output: StackOutput, teardown: Teardown, started: Promise<StartedServices> | undefined): Promise<RunningStack> {
   const dataDir = config.dataDir;
   const embedded: string[] = [];
   const childProcesses: RunningStack['children'] = [];
 
-  // Check every port we will bind before starting anything, so a clash fails fast and clearly.
-  await assertPortFree(config.PORT, 'PORT', 'the Tessera API');
-  if (!config.TEMPORAL_ADDRESS) {
-    await assertPortFree(config.TEMPORAL_DEV_PORT, 'TEMPORAL_DEV_PORT', 'the Temporal dev server');
-    await assertPortFree(config.TEMPORAL_UI_PORT, 'TEMPORAL_UI_PORT', 'the Temporal Web UI');
-  }
-  if (!config.MONGODB_URI) await assertPortFree(config.FERRETDB_PORT, 'FERRETDB_PORT', 'FerretDB');
-  if (!config.REDIS_URL) await assertPortFree(config.REDIS_PORT, 'REDIS_PORT', 'Redis');
-  const useOfflineModel = !config.OPENAI_API_KEY && !config.OPENAI_BASE_URL;
-  if (useOfflineModel) await assertPortFree(config.OFFLINE_MODEL_PORT, 'OFFLINE_MODEL_PORT', 'the offline model');
+  const useOfflineModel = usesOfflineModel(config);
+  // The child processes first (checking every port before anything starts).
+  const services = started ?? startStackServices(config);
 
   // Tracing first: every client and worker below takes its interceptors (nothing when it is off).
   const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: 'tessera' });
   teardown.add('tracing', () => tracing.shutdown());
 
-  // Independent slow steps run side by side: the child processes, the workflow bundle (cached on
-  // disk across starts) and chDB with its migrations.
-  const bundle = loadWorkflowBundle(path.join(dataDir, 'cache'), bundlerLogger(output.detail ?? log, log), tracing.workflowInterceptorModules);
-  const clickhouseReady = (async () => {
+  // Independent slow steps run side by side: the child processes (started before this module was
+  // loaded, when the launcher passes them in), the workflow bundle (cached on disk across starts)
+  // and chDB with its migrations.
+  const bundle = trace.step('workflow bundle', loadWorkflowBundle(path.join(dataDir, 'cache'), bundlerLogger(output.detail ?? log, log), tracing.workflowInterceptorModules));
+  const clickhouseReady = trace.step('chDB open + migrations', async () => {
     const clickhouse = await openClickHouse({
       url: config.CLICKHOUSE_URL,
       database: config.CLICKHOUSE_DATABASE,
@@ -104,28 +99,13 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
     const migrations = await migrateClickHouse(clickhouse);
     if (migrations.applied.length > 0) log.info({ applied: migrations.applied }, 'ClickHouse migrations applied');
     return clickhouse;
-  })();
-  const children: Promise<ChildService | undefined>[] = [
-    config.TEMPORAL_ADDRESS
-      ? Promise.resolve(undefined)
-      : startTemporalDevServer({
-          binary: tools.temporal,
-          dataDir: path.join(dataDir, 'temporal'),
-          port: config.TEMPORAL_DEV_PORT,
-          uiPort: config.TEMPORAL_UI_PORT,
-          namespace: config.TEMPORAL_NAMESPACE,
-        }),
-    config.MONGODB_URI
-      ? Promise.resolve(undefined)
-      : startFerretDb({ binary: tools.ferretdb, dataDir: path.join(dataDir, 'mongo'), port: config.FERRETDB_PORT }),
-    config.REDIS_URL
-      ? Promise.resolve(undefined)
-      : startRedisServer({ binary: tools.redisServer, dataDir, port: config.REDIS_PORT, persist: true }),
-  ];
-  const settled = await Promise.allSettled([...children, bundle, clickhouseReady]);
-  for (const result of settled.slice(0, children.length)) {
+  });
+  const [servicesSettled, ...inProcess] = await Promise.allSettled([services, bundle, clickhouseReady]);
+  if (servicesSettled.status === 'rejected') throw servicesSettled.reason; // a port in use: nothing started
+  const settled = [...servicesSettled.value, ...inProcess];
+  for (const result of servicesSettled.value) {
     if (result.status === 'fulfilled' && result.value) {
-      const child = result.value as ChildService;
+      const child = result.value;
       embedded.push(child.name);
       childProcesses.push({ name: child.name, pid: child.process.pid });
       teardown.add(child.name, () => child.stop());
@@ -150,7 +130,7 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
   const planes = new DataPlanes({ uri: mongoUri, db: config.MONGODB_DB }, config.TESSERA_DATA_PLANES ?? {});
   const mongo = new MongoStores(planes.resolveStorage);
   teardown.add('MongoDB client', () => mongo.close());
-  await ensureMongoIndexes(await mongo.dbFor('_system'));
+  await trace.step('MongoDB indexes', async () => ensureMongoIndexes(await mongo.dbFor('_system')));
   for (const plane of planes.dedicated()) await ensureMongoIndexes(await mongo.dbFor(plane.appId));
 
   const clickhouse = await clickhouseReady;
@@ -160,9 +140,9 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
   teardown.add('Redis client', () => redis.quit());
 
   const temporalAddress = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_PORT}`;
-  const connection = await Connection.connect({ address: temporalAddress });
+  const connection = await trace.step('Temporal client connection', Connection.connect({ address: temporalAddress }));
   teardown.add('Temporal client', () => connection.close());
-  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+  const nativeConnection = await trace.step('Temporal worker connection', NativeConnection.connect({ address: temporalAddress }));
   teardown.add('Temporal worker connection', () => nativeConnection.close());
   const clientOptions = {
     connection,
@@ -170,143 +150,160 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
     ...(tracing.clientInterceptors ? { interceptors: tracing.clientInterceptors } : {}),
   };
   const workerExtra = tracing.workerOptions('prebuilt');
-
-  const activities = {
-    ...createChatActivities({
-      mongo,
-      redis,
-      llm: new OpenAI({ apiKey: llm.apiKey ?? 'unset', baseURL: llm.baseUrl, maxRetries: 0 }),
-      priceBook: loadPriceBook(config.TESSERA_PRICING_FILE),
-      httpAllowlist: config.TESSERA_HTTP_ALLOWLIST,
-      temporal: new Client(clientOptions),
-    }),
-    ...createPackActivities({ mongo, redis }),
-  };
-  if (config.TESSERA_WORKER_PROCESSES > 0) {
-    // The chat worker runs in processes of its own (more cores than one event loop can use).
-    const spec = {
-      temporalAddress,
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: TASK_QUEUES.chat,
-      mongoUri,
-      mongoDb: config.MONGODB_DB,
-      redisUrl: config.REDIS_URL ?? `redis://127.0.0.1:${config.REDIS_PORT}`,
-      redisKeyPrefix: config.REDIS_KEY_PREFIX,
-      llm,
-      pricingFile: config.TESSERA_PRICING_FILE,
-      httpAllowlist: config.TESSERA_HTTP_ALLOWLIST,
-      workflowBundleFile: (await bundle).file,
-      ...(config.TESSERA_DATA_PLANES ? { dataPlanes: config.TESSERA_DATA_PLANES } : {}),
-      ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
-    };
-    // The shared queue's processes, and one process for each dedicated plane's queue.
-    for (const [count, taskQueue] of [[config.TESSERA_WORKER_PROCESSES, TASK_QUEUES.chat] as const, ...planes.dedicated().map((plane) => [1, plane.taskQueue] as const)]) {
-      const processes = await startWorkerProcesses(count, { ...spec, taskQueue }, output.follow ? { follow: output.follow } : {});
-      teardown.add(`worker processes (${taskQueue})`, () => processes.stop());
-      processes.failed.catch((error: unknown) => log.error({ err: error, task_queue: taskQueue }, 'a worker process stopped'));
-    }
-  } else {
-    const workers = await startWorkers({
-      connection: nativeConnection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      activities,
-      workflowBundle: await bundle,
-      dedicatedTaskQueues: planes.dedicated().map((plane) => plane.taskQueue),
-      extra: workerExtra,
-    });
-    teardown.add('workers', () => workers.shutdown());
-    workers.done.catch((error: unknown) => log.error({ err: error }, 'a worker stopped with an error'));
-  }
-
-  // Analytics (ETL, rollups, retention) runs in this process: its activities use this process's chDB.
   const pseudonymize = pseudonymizer(config.TESSERA_PSEUDONYM_KEY ?? readOrCreateSecret(dataDir, 'pseudonym-key'));
-  const analyticsWorker = await startAnalyticsWorker({
-    extra: workerExtra,
-    connection: nativeConnection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    workflowBundle: await bundle,
-    deps: {
-      mongo,
-      clickhouse,
-      pseudonymize,
-      priceBook: loadPriceBook(config.TESSERA_PRICING_FILE),
-      archive: localDirSink(config.TESSERA_ARCHIVE_DIR ?? path.join(dataDir, 'archive')),
-      temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
-    },
-  });
-  teardown.add('analytics worker', () => analyticsWorker.shutdown());
-  analyticsWorker.done.catch((error: unknown) => log.error({ err: error }, 'the analytics worker stopped with an error'));
-  if (config.TESSERA_SCHEDULES === 'on') {
-    const schedules = await ensureSchedules(new Client(clientOptions));
-    log.info({ schedules }, 'analytics schedules in place');
-  }
-
-  // The ops autopilot: its worker, the fast monitoring loop and the backstop Schedule. The
-  // notification key (channel secrets, approve/reject links) is the API's too.
-  const temporalClient = new Client(clientOptions);
+  // The notification key (channel secrets, approve/reject links) is the ops worker's and the API's.
   // Generated only for a private stack: a worker replica of a shared deployment (Temporal, MongoDB
   // and Redis external) uses the configured key or none, as tessera-api does, never one of its own.
   const notifyKey = config.TESSERA_NOTIFY_KEY ?? (usesSharedServices(config) ? undefined : readOrCreateSecret(dataDir, 'notify-key'));
-  const linkBaseUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
-  const opsWorker = await startOpsWorker({
-    extra: workerExtra,
-    connection: nativeConnection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    workflowBundle: await bundle,
-    deps: {
-      mongo,
-      redis,
-      temporal: temporalClient,
-      taskQueue: TASK_QUEUES.ops,
-      llm: { client: new OpenAI({ apiKey: llm.apiKey ?? 'unset', baseURL: llm.baseUrl, maxRetries: 0 }), model: 'gpt-4.1-mini' },
-      notifier: logNotifier(log),
-      notify: { ...(notifyKey ? { keys: new NotifyKeys(notifyKey) } : {}), publicUrl: linkBaseUrl },
-      packSwitch: packStoreSwitch(mongo),
-    },
-  });
-  teardown.add('ops worker', () => opsWorker.shutdown());
-  opsWorker.done.catch((error: unknown) => log.error({ err: error }, 'the ops worker stopped with an error'));
-  const monitor = await ensureOpsMonitor(temporalClient, {
-    scheduleSeconds: config.TESSERA_OPS_MONITOR_INTERVAL_SECONDS,
-    fastLoop: config.TESSERA_OPS_FAST_LOOP === 'on',
-  });
-  log.info(monitor, 'ops monitor in place');
-
   const adminKey = config.TESSERA_ADMIN_KEY ?? readOrCreateSecret(dataDir, 'admin-key', 'tsa_');
   const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
-  const api = await buildApi({
-    traceRequests: tracing.enabled,
-    logLevel: config.LOG_LEVEL,
-    logger: log,
-    limits: apiLimitsFromConfig(config),
-    ...(config.TESSERA_WORKER_METRICS_PORT ? { workerMetricsUrl: `http://127.0.0.1:${config.TESSERA_WORKER_METRICS_PORT}/metrics` } : {}),
-    probes: dependencyProbes({
-      temporal: connection,
-      mongo: () => mongo.dbFor('_system'),
-      clickhouse,
-      redis,
-      llm,
-    }),
-    runtime: createApiRuntime({
-      temporal: new Client(clientOptions),
-      chatTaskQueueFor: (appId) => planes.chatTaskQueue(appId),
-      mongo,
-      redis,
-      secrets: {
-        adminKey,
-        jwtSecret: config.TESSERA_JWT_SECRET ?? readOrCreateSecret(dataDir, 'jwt-secret'),
-        keyPepper: config.TESSERA_KEY_PEPPER ?? readOrCreateSecret(dataDir, 'key-pepper'),
-      },
-      templatesDir: path.resolve(config.TESSERA_TEMPLATES_DIR),
-      publicUrl,
-      analytics: { clickhouse, pseudonymize, gridGramsPerKwh: config.TESSERA_GRID_GCO2E_PER_KWH },
-      ...(notifyKey ? { notifyKey } : {}),
-      // The console links chats' and runs' workflows to the Web UI (the embedded dev server's by default).
-      ...consoleTemporalUi(config),
-    }),
-  });
+
+  // In series: the chat workers first, so a worker process's "polling" line precedes the status
+  // block (started side by side they took ~1 s against ~1.7 s, but that order broke; see
+  // docs/scaling.md, "Start-up"). The API listens last, so /api/health is 200 only when a chat
+  // turn can run.
+  await trace.step('chat workers', startChatWorkers());
+  await trace.step('analytics worker', startAnalytics());
+  await trace.step('ops worker and monitor', startOps());
+  const api = await trace.step('API build', buildTheApi());
   teardown.add('API', () => api.close());
-  await api.listen({ host: config.HOST, port: config.PORT });
+
+  async function startChatWorkers(): Promise<void> {
+    const activities = {
+      ...createChatActivities({
+        mongo,
+        redis,
+        llm: new OpenAI({ apiKey: llm.apiKey ?? 'unset', baseURL: llm.baseUrl, maxRetries: 0 }),
+        priceBook: loadPriceBook(config.TESSERA_PRICING_FILE),
+        httpAllowlist: config.TESSERA_HTTP_ALLOWLIST,
+        temporal: new Client(clientOptions),
+      }),
+      ...createPackActivities({ mongo, redis }),
+    };
+    if (config.TESSERA_WORKER_PROCESSES > 0) {
+      // The chat worker runs in processes of its own (more cores than one event loop can use).
+      const spec = {
+        temporalAddress,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: TASK_QUEUES.chat,
+        mongoUri,
+        mongoDb: config.MONGODB_DB,
+        redisUrl: config.REDIS_URL ?? `redis://127.0.0.1:${config.REDIS_PORT}`,
+        redisKeyPrefix: config.REDIS_KEY_PREFIX,
+        llm,
+        pricingFile: config.TESSERA_PRICING_FILE,
+        httpAllowlist: config.TESSERA_HTTP_ALLOWLIST,
+        workflowBundleFile: (await bundle).file,
+        ...(config.TESSERA_DATA_PLANES ? { dataPlanes: config.TESSERA_DATA_PLANES } : {}),
+        ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+      };
+      // The shared queue's processes, and one process for each dedicated plane's queue.
+      for (const [count, taskQueue] of [[config.TESSERA_WORKER_PROCESSES, TASK_QUEUES.chat] as const, ...planes.dedicated().map((plane) => [1, plane.taskQueue] as const)]) {
+        const processes = await trace.step(`worker processes (${taskQueue})`, startWorkerProcesses(count, { ...spec, taskQueue }, output.follow ? { follow: output.follow } : {}));
+        teardown.add(`worker processes (${taskQueue})`, () => processes.stop());
+        processes.failed.catch((error: unknown) => log.error({ err: error, task_queue: taskQueue }, 'a worker process stopped'));
+      }
+    } else {
+      const workers = await startWorkers({
+        connection: nativeConnection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        activities,
+        workflowBundle: await bundle,
+        dedicatedTaskQueues: planes.dedicated().map((plane) => plane.taskQueue),
+        extra: workerExtra,
+      });
+      teardown.add('workers', () => workers.shutdown());
+      workers.done.catch((error: unknown) => log.error({ err: error }, 'a worker stopped with an error'));
+    }
+  }
+
+  async function startAnalytics(): Promise<void> {
+    // Analytics (ETL, rollups, retention) runs in this process: its activities use this process's chDB.
+    const analyticsWorker = await startAnalyticsWorker({
+      extra: workerExtra,
+      connection: nativeConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      workflowBundle: await bundle,
+      deps: {
+        mongo,
+        clickhouse,
+        pseudonymize,
+        priceBook: loadPriceBook(config.TESSERA_PRICING_FILE),
+        archive: localDirSink(config.TESSERA_ARCHIVE_DIR ?? path.join(dataDir, 'archive')),
+        temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+      },
+    });
+    teardown.add('analytics worker', () => analyticsWorker.shutdown());
+    analyticsWorker.done.catch((error: unknown) => log.error({ err: error }, 'the analytics worker stopped with an error'));
+    if (config.TESSERA_SCHEDULES === 'on') {
+      const schedules = await trace.step('analytics schedules', ensureSchedules(new Client(clientOptions)));
+      log.info({ schedules }, 'analytics schedules in place');
+    }
+  }
+
+  async function startOps(): Promise<void> {
+    // The ops autopilot: its worker, the fast monitoring loop and the backstop Schedule.
+    const temporalClient = new Client(clientOptions);
+    const opsWorker = await startOpsWorker({
+      extra: workerExtra,
+      connection: nativeConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      workflowBundle: await bundle,
+      deps: {
+        mongo,
+        redis,
+        temporal: temporalClient,
+        taskQueue: TASK_QUEUES.ops,
+        llm: { client: new OpenAI({ apiKey: llm.apiKey ?? 'unset', baseURL: llm.baseUrl, maxRetries: 0 }), model: 'gpt-4.1-mini' },
+        notifier: logNotifier(log),
+        notify: { ...(notifyKey ? { keys: new NotifyKeys(notifyKey) } : {}), publicUrl },
+        packSwitch: packStoreSwitch(mongo),
+      },
+    });
+    teardown.add('ops worker', () => opsWorker.shutdown());
+    opsWorker.done.catch((error: unknown) => log.error({ err: error }, 'the ops worker stopped with an error'));
+    const monitor = await trace.step('ops monitor', ensureOpsMonitor(temporalClient, {
+      scheduleSeconds: config.TESSERA_OPS_MONITOR_INTERVAL_SECONDS,
+      fastLoop: config.TESSERA_OPS_FAST_LOOP === 'on',
+    }));
+    log.info(monitor, 'ops monitor in place');
+  }
+
+  function buildTheApi() {
+    return buildApi({
+      traceRequests: tracing.enabled,
+      logLevel: config.LOG_LEVEL,
+      logger: log,
+      limits: apiLimitsFromConfig(config),
+      ...(config.TESSERA_WORKER_METRICS_PORT ? { workerMetricsUrl: `http://127.0.0.1:${config.TESSERA_WORKER_METRICS_PORT}/metrics` } : {}),
+      probes: dependencyProbes({
+        temporal: connection,
+        mongo: () => mongo.dbFor('_system'),
+        clickhouse,
+        redis,
+        llm,
+      }),
+      runtime: createApiRuntime({
+        temporal: new Client(clientOptions),
+        chatTaskQueueFor: (appId) => planes.chatTaskQueue(appId),
+        mongo,
+        redis,
+        secrets: {
+          adminKey,
+          jwtSecret: config.TESSERA_JWT_SECRET ?? readOrCreateSecret(dataDir, 'jwt-secret'),
+          keyPepper: config.TESSERA_KEY_PEPPER ?? readOrCreateSecret(dataDir, 'key-pepper'),
+        },
+        templatesDir: path.resolve(config.TESSERA_TEMPLATES_DIR),
+        publicUrl,
+        analytics: { clickhouse, pseudonymize, gridGramsPerKwh: config.TESSERA_GRID_GCO2E_PER_KWH },
+        ...(notifyKey ? { notifyKey } : {}),
+        // The console links chats' and runs' workflows to the Web UI (the embedded dev server's by default).
+        ...consoleTemporalUi(config),
+      }),
+    });
+  }
+
+  await trace.step('API listen', api.listen({ host: config.HOST, port: config.PORT }));
 
   return {
     apiUrl: publicUrl,
