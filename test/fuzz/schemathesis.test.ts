@@ -155,9 +155,12 @@ describe.skipIf(!fs.existsSync(SCHEMATHESIS))('Schemathesis against the OpenAPI 
   }
 
   it('still serves a normal chat afterwards', async () => {
-    const session = await stack.call('POST', '/v1/sessions', { key: appKey, body: { template: 'assistant', user_id: 'st-user', chat_id: 'st-after' } });
+    // A new app: the admin key's fuzzing may have legitimately paused st-app or rotated its key
+    // (GET /v1/apps hands its id to the stateful phase).
+    const afterKey = await stack.createApp('st-after-app', { tier: 'enterprise' });
+    const session = await stack.call('POST', '/v1/sessions', { key: afterKey, body: { template: 'assistant', user_id: 'st-user', chat_id: 'st-after' } });
     expect(session.status).toBe(200);
-    const sent = await stack.call('POST', '/v1/chats/st-after/messages', { key: appKey, body: { content: 'hello after the fuzz', message_id: 'st-after-1' } });
+    const sent = await stack.call('POST', '/v1/chats/st-after/messages', { key: afterKey, body: { content: 'hello after the fuzz', message_id: 'st-after-1' } });
     expect(sent.status).toBeLessThan(300);
   });
 });

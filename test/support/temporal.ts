@@ -37,14 +37,15 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
 }
 
 /** A real Temporal dev server (CLI) with Tessera's search attributes, for crash/restart tests. */
-export async function startDevServer(): Promise<TestWorkflowEnvironment> {
+export async function startDevServer(options: { eagerActivities?: boolean } = {}): Promise<TestWorkflowEnvironment> {
+  const eager = options.eagerActivities ?? true;
   quietRuntime();
   return startingAgain(() => TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: services().temporalCliPath },
       ip: '127.0.0.1',
       searchAttributes: Object.values(SA),
-      extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true', ...DEV_SERVER_FAIRNESS_ARGS, ...EAGER_ACTIVITY_ARGS, '--headless'],
+      extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true', ...DEV_SERVER_FAIRNESS_ARGS, ...(eager ? EAGER_ACTIVITY_ARGS : []), '--headless'],
     },
   }));
 }

@@ -92,7 +92,11 @@ async function startedKeys(env: TestWorkflowEnvironment, workflowId: string): Pr
 }
 
 it('a pack run, its steps and their activities carry the app as their fairness key, as a chat does', async () => {
-  const env = await startDevServer();
+  // Without eager activity dispatch: a task the server hands straight back to the worker that
+  // scheduled it never waits in matching, where the fairness key orders a backlog, and its info
+  // carries no priority (measured: an empty key with eager on). What is checked here is the key a
+  // queued task is dispatched with.
+  const env = await startDevServer({ eagerActivities: false });
   const kit = await createChatKit(env, { label: 'fairpack' });
   // Activities inherit their workflow's priority when they run (their scheduled events leave it
   // empty): what each activity task was dispatched with is read from its info as it starts.
