@@ -179,6 +179,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the Incidents page', () => {
     await rows.first().getByRole('link').click();
     await page.getByRole('heading', { name: `burn spike on ${OTHER}` }).waitFor();
 
+    // The admin's cookie alone decides nothing: a console write needs the session's CSRF token.
+    const forged = await page.evaluate(async (id) => (await fetch(`/v1/ops/incidents/${encodeURIComponent(id)}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"reason":"forged"}' })).status, otherIncident);
+    expect(forged).toBe(403);
+    expect(await waitingIncident(OTHER, 'burn_spike')).toBe(otherIncident);
+
     // No reason, no decision: the field is required.
     await page.getByRole('button', { name: 'Reject' }).click();
     expect(await page.locator('li[data-kind="rejected"]').count()).toBe(0);
