@@ -24,7 +24,9 @@ export function TurnsChart({ history, appIds }: { history: LivePoint[]; appIds: 
   const last = history[history.length - 1];
   const shown = [...appIds].sort((a, b) => (last?.turnsPerSecond[b] ?? 0) - (last?.turnsPerSecond[a] ?? 0)).slice(0, MAX_SERIES).sort();
   const key = shown.join('\n');
-  const data = (): uPlot.AlignedData => [history.map((p) => p.t), ...shown.map((app) => history.map((p) => p.turnsPerSecond[app] ?? null))];
+  // A first point a minute back with no values: one snapshot alone would stretch uPlot's time axis over years.
+  const points = history.length === 1 && last ? [{ t: last.t - 60, turnsPerSecond: {} }, last] : history;
+  const data = (): uPlot.AlignedData => [points.map((p) => p.t), ...shown.map((app) => points.map((p) => p.turnsPerSecond[app] ?? null))];
 
   useEffect(() => {
     if (!holder.current) return;
