@@ -35,11 +35,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { freePort } from '../src/dev/child-service';
-import { Teardown } from '../src/dev/teardown';
 import { TASK_QUEUES } from '../src/workflows/contract';
 import { loadWorkflowBundle } from '../src/workers/workflow-bundle';
 import { startWorkerProcesses } from '../src/workers/worker-processes';
 import { apiClient, json, type Api } from './support/api-client';
+import { formatLoad, runBenchMain, startBenchRun } from './support/bench-run';
 import { startBenchStack } from './support/bench-stack';
 import { armVisibleStamp, firstLoad, launchChromium, shownTurns, visibleAt } from './support/console-browser';
 import { commandDelta, cpuMsOf, redisCommands, startConsoleApi } from './support/console-processes';
@@ -150,14 +150,8 @@ function buildConsole(): void {
 
 async function main(): Promise<void> {
   const plan = process.argv.includes('--quick') ? QUICK : FULL;
-  const loadBefore = os.loadavg();
-  process.stderr.write(`load average before: ${loadBefore.map((v) => v.toFixed(2)).join(' ')} (${os.cpus().length} cores)\n`);
   const config = loadConfig();
-  const teardown = new Teardown((step, error) => process.stderr.write(`stopping ${step} failed: ${error instanceof Error ? error.message : String(error)}\n`));
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-console-'));
-  teardown.add('scratch directory', async () => fs.rmSync(scratch, { recursive: true, force: true }));
-  process.once('SIGINT', () => void teardown.run().finally(() => process.exit(130)));
-  process.once('SIGTERM', () => void teardown.run().finally(() => process.exit(130)));
+  const { teardown, scratch, loadBefore } = startBenchRun('console');
   try {
     buildConsole();
     process.stderr.write(`starting Temporal dev server, FerretDB, Redis and the offline model (scratch: ${scratch})...\n`);
@@ -254,7 +248,7 @@ async function main(): Promise<void> {
         `1 stream ${one.cpuMs.toFixed(0)} ms, ${one.redis} commands; ${STREAMS} streams ${many.cpuMs.toFixed(0)} ms, ${many.redis} commands: ` +
         `CPU ${cpuRatio.toFixed(2)}×, Redis ${redisRatio.toFixed(2)}× (target ≈ 1: ${verdict(redisRatio <= 1.2 && cpuRatio <= 1.5)})`,
       `      Redis commands, 1 stream: ${commandList(one)}; ${STREAMS} streams: ${commandList(many)}`,
-      `load average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${os.loadavg().map((v) => v.toFixed(2)).join(' ')} (${os.cpus().length} cores)`,
+      `load average before ${formatLoad(loadBefore)}, after ${formatLoad(os.loadavg())} (${os.cpus().length} cores)`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
@@ -262,10 +256,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

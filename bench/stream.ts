@@ -14,8 +14,6 @@
  * exits non-zero.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
@@ -23,10 +21,10 @@ import { ChatClient } from '../src/client/chat-client';
 import { loadConfig } from '../src/config';
 import { freePort } from '../src/dev/child-service';
 import { startOfflineModel } from '../src/dev/offline-model';
-import { Teardown } from '../src/dev/teardown';
 import { loadTemplate } from '../src/stores/templates';
 import { loadWorkflowBundle } from '../src/workers/workflow-bundle';
 import { apiClient, json } from './support/api-client';
+import { runBenchMain, startBenchRun } from './support/bench-run';
 import { startBenchStack } from './support/bench-stack';
 import { installQuietRuntime } from './support/runtime-log';
 import { startApiProcess, startStreamWorker } from './support/stream-processes';
@@ -104,11 +102,7 @@ async function measureTurns(plan: Plan, sendApi: (n: number) => Promise<void>, s
 async function main(): Promise<void> {
   const plan = process.argv.includes('--quick') ? QUICK : FULL;
   const config = loadConfig();
-  const teardown = new Teardown((step, error) => process.stderr.write(`stopping ${step} failed: ${error instanceof Error ? error.message : String(error)}\n`));
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-stream-'));
-  teardown.add('scratch directory', async () => fs.rmSync(scratch, { recursive: true, force: true }));
-  process.once('SIGINT', () => void teardown.run().finally(() => process.exit(130)));
-  process.once('SIGTERM', () => void teardown.run().finally(() => process.exit(130)));
+  const { teardown, scratch } = startBenchRun('stream');
   try {
     installQuietRuntime();
     const wfsPackage = ensureWorkflowStreams(config.toolsDir);
@@ -187,10 +181,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

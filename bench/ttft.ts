@@ -23,19 +23,18 @@
  * A missed target prints MISSED; only a crash exits non-zero.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { freePort } from '../src/dev/child-service';
 import { preciseNow, startOfflineModel } from '../src/dev/offline-model';
-import { Teardown } from '../src/dev/teardown';
 import { TASK_QUEUES, workflowIds } from '../src/workflows/contract';
 import type { ChatWorkerTuning } from '../src/workers/tuning';
 import { loadWorkflowBundle } from '../src/workers/workflow-bundle';
 import { startWorkerProcesses } from '../src/workers/worker-processes';
 import { apiClient, json } from './support/api-client';
 import { printTable } from './report';
+import { runBenchMain, startBenchRun } from './support/bench-run';
 import { connectBenchTemporal, startBenchStack } from './support/bench-stack';
 import { installQuietRuntime } from './support/runtime-log';
 import { API_LISTENING, startApiProcess, startChild } from './support/stream-processes';
@@ -118,14 +117,8 @@ async function main(): Promise<void> {
   const tuning = tuningFlag ? (JSON.parse(tuningFlag) as ChatWorkerTuning) : undefined;
   const label = flagValues('--label')[0] ?? 'default';
   process.stderr.write(`lever: ${label}; dynamic config: ${dynamicConfig.join(' ') || '(the stack\'s own)'}; worker tuning: ${tuningFlag ?? '(the worker\'s own)'}\n`);
-  const loadBefore = os.loadavg();
-  process.stderr.write(`load average before: ${loadBefore.map((v) => v.toFixed(2)).join(' ')} (${os.cpus().length} cores)\n`);
   const config = loadConfig();
-  const teardown = new Teardown((step, error) => process.stderr.write(`stopping ${step} failed: ${error instanceof Error ? error.message : String(error)}\n`));
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-ttft-'));
-  teardown.add('scratch directory', async () => fs.rmSync(scratch, { recursive: true, force: true }));
-  process.once('SIGINT', () => void teardown.run().finally(() => process.exit(130)));
-  process.once('SIGTERM', () => void teardown.run().finally(() => process.exit(130)));
+  const { teardown, scratch, loadBefore } = startBenchRun('ttft');
   try {
     installQuietRuntime();
     process.stderr.write(`starting Temporal dev server, FerretDB, Redis and the offline model (scratch: ${scratch})...\n`);
@@ -233,10 +226,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -34,6 +34,7 @@ import { connectBenchTemporal, startBenchStack } from './support/bench-stack';
 import { countMongoCommands, diff, monitorRedis, prometheusCounts, temporalServerCounts, type Counts } from './support/op-counts';
 import { freePort } from '../src/dev/child-service';
 import { installQuietRuntime } from './support/runtime-log';
+import { runBenchMain } from './support/bench-run';
 
 const root = path.resolve(__dirname, '..');
 const TASK_QUEUE = 'cost-chat';
@@ -225,10 +226,4 @@ function scale(result: Record<string, Counts>, turns: number): Record<string, Co
   );
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

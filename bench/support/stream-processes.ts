@@ -13,7 +13,12 @@ const ROOT = path.resolve(__dirname, '../..');
 const READY_TIMEOUT_MS = 180_000;
 
 /** Starts `entry` under tsx; resolves with the match of `ready` on its stdout. */
-export function startChild(name: string, entry: string, args: string[], env: Record<string, string>, ready: RegExp, teardown: Teardown): Promise<RegExpExecArray> {
+export async function startChild(name: string, entry: string, args: string[], env: Record<string, string>, ready: RegExp, teardown: Teardown): Promise<RegExpExecArray> {
+  return (await startChildProcess(name, entry, args, env, ready, teardown)).match;
+}
+
+/** As `startChild`, and with the child's pid (for reading its CPU time from /proc). */
+export function startChildProcess(name: string, entry: string, args: string[], env: Record<string, string>, ready: RegExp, teardown: Teardown): Promise<{ match: RegExpExecArray; pid: number }> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   teardown.add(name, async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -33,9 +38,9 @@ export function startChild(name: string, entry: string, args: string[], env: Rec
     child.stdout?.on('data', (chunk: Buffer) => {
       seen += chunk.toString();
       const match = ready.exec(seen);
-      if (match) {
+      if (match && child.pid !== undefined) {
         clearTimeout(timer);
-        resolve(match);
+        resolve({ match, pid: child.pid });
       }
     });
   });

@@ -6,28 +6,22 @@
  */
 import { useState } from 'preact/hooks';
 import { call } from './api';
+import { useBusyAction } from './busy-action';
 import type { AppDetail } from './apps';
 
 const TIERS = ['free', 'pro', 'enterprise'] as const;
 
 /** Runs one action at a time, with its error (shown in `role="alert"`) and its outcome. */
 function useAction(onChanged: () => Promise<void>) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { busy, error, run: runBusy } = useBusyAction();
   const [done, setDone] = useState('');
-  const run = async (work: () => Promise<string>) => {
-    setBusy(true);
-    setError('');
+  const run = (work: () => Promise<string>) => {
     setDone('');
-    try {
+    return runBusy(async () => {
       const outcome = await work();
       await onChanged();
       setDone(outcome);
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return { busy, error, done, run };
 }

@@ -7,6 +7,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, type Session } from './api';
 import { AppActions } from './app-actions';
+import { useBusyAction } from './busy-action';
 import { linkTo, useLocation } from './router';
 
 export interface AppDetail {
@@ -47,21 +48,12 @@ export const usd = (value: number | null) => (value === null ? 'none' : `$${valu
 function AppTable() {
   const [order, setOrder] = useState<'newest' | 'app_id'>('newest');
   const [pages, setPages] = useState<AppList[] | null>(null);
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useBusyAction();
 
-  const load = async (cursor?: string) => {
-    setBusy(true);
-    setError('');
-    try {
-      const page = await get<AppList>('/v1/apps', { order, limit: '50', cursor });
-      setPages((before) => (cursor ? [...(before ?? []), page] : [page]));
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const load = (cursor?: string) => run(async () => {
+    const page = await get<AppList>('/v1/apps', { order, limit: '50', cursor });
+    setPages((before) => (cursor ? [...(before ?? []), page] : [page]));
+  });
   useEffect(() => void load(), [order]);
 
   const apps = (pages ?? []).flatMap((page) => page.apps);

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { get, type Session } from './api';
+import { useBusyAction } from './busy-action';
 
 interface Entry {
   seq: number;
@@ -22,8 +23,7 @@ export function AuditPage({ session }: { session: Session }) {
   const [resourceType, setResourceType] = useState('');
   const [pages, setPages] = useState<AuditPage[]>([]);
   const [verify, setVerify] = useState<Verify | null>(null);
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useBusyAction();
 
   const query = (cursor?: string) => ({
     ...(session.kind === 'admin' ? { app_id: appId } : {}),
@@ -34,17 +34,6 @@ export function AuditPage({ session }: { session: Session }) {
     cursor,
   });
 
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError('');
-    try {
-      await work();
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const search = (event: Event) => {
     event.preventDefault();

@@ -4,17 +4,16 @@
  * without a reload. The admin names the app; an app owner reads its own. `/console/chats/<chat_id>`
  * is one chat (chat-detail.tsx).
  */
-import { useEffect, useState } from 'preact/hooks';
-import { get, type Session } from './api';
+import { useState } from 'preact/hooks';
+import type { Session } from './api';
 import { ChatDetail } from './chat-detail';
 import { chatPath, formatUsd, type ChatSummary } from './chat-types';
+import { POLL_MS, usePolledPages } from './polled-pages';
 import { linkTo, navigate, useLocation } from './router';
 import './chat-pages.css';
 
 interface ChatPage { chats: ChatSummary[]; next_cursor: string | null }
 
-/** How often the newest page is asked for again (a light poll: one indexed query per page open). */
-const POLL_MS = 3000;
 const PAGE_SIZE = '25';
 
 export function ChatsPage({ session }: { session: Session }) {
@@ -28,41 +27,14 @@ export function ChatsPage({ session }: { session: Session }) {
 function ChatList({ session, appId, userId }: { session: Session; appId: string; userId: string }) {
   const [appField, setAppField] = useState(appId);
   const [userField, setUserField] = useState(userId);
-  const [first, setFirst] = useState<ChatPage | null>(null);
-  const [older, setOlder] = useState<ChatPage[]>([]);
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
   const ready = session.kind !== 'admin' || appId !== '';
-
-  const query = (cursor?: string) => ({
-    ...(session.kind === 'admin' ? { app_id: appId } : {}),
-    user_id: userId || undefined,
-    limit: PAGE_SIZE,
-    cursor,
+  const { loaded, rows: chats, hasMore, more, busy, error } = usePolledPages<ChatPage, ChatSummary>({
+    path: '/v1/chats',
+    filters: { ...(session.kind === 'admin' ? { app_id: appId } : {}), user_id: userId || undefined, limit: PAGE_SIZE },
+    ready,
+    rows: (page) => page.chats,
+    id: (chat) => chat.chat_id,
   });
-
-  useEffect(() => {
-    setFirst(null);
-    setOlder([]);
-    if (!ready) return;
-    let stopped = false;
-    const load = async () => {
-      try {
-        const page = await get<ChatPage>('/v1/chats', query());
-        if (stopped) return;
-        setFirst(page);
-        setError('');
-      } catch (e) {
-        if (!stopped) setError((e as Error).message);
-      }
-    };
-    void load();
-    const timer = setInterval(() => void load(), POLL_MS);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, [appId, userId, ready]);
 
   const show = (event: Event) => {
     event.preventDefault();
@@ -72,25 +44,6 @@ function ChatList({ session, appId, userId }: { session: Session; appId: string;
     const qs = params.toString();
     navigate(`/console/chats${qs ? `?${qs}` : ''}`);
   };
-
-  const more = async () => {
-    const cursor = (older.at(-1) ?? first)?.next_cursor;
-    if (!cursor) return;
-    setBusy(true);
-    try {
-      const page = await get<ChatPage>('/v1/chats', query(cursor));
-      setOlder([...older, page]);
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  // The newest page is refreshed while older pages stay: a chat that moved up shows once.
-  const seen = new Set<string>();
-  const chats = [first, ...older].flatMap((page) => page?.chats ?? []).filter((chat) => !seen.has(chat.chat_id) && Boolean(seen.add(chat.chat_id)));
-  const last = older.at(-1) ?? first;
 
   return (
     <section aria-labelledby="chats-title">
@@ -105,8 +58,8 @@ function ChatList({ session, appId, userId }: { session: Session; appId: string;
       {!ready && <p class="hint">Name the app whose chats to list.</p>}
       {ready && <p class="hint">Most recently updated first; refreshed every {POLL_MS / 1000} s.</p>}
       {error && <p role="alert" class="error">{error}</p>}
-      {ready && first === null && !error && <p>Loading…</p>}
-      {first !== null && (chats.length === 0 ? <p>No chat yet{userId ? ` for user ${userId}` : ''}.</p> : (
+      {ready && !loaded && !error && <p>Loading…</p>}
+      {loaded && (chats.length === 0 ? <p>No chat yet{userId ? ` for user ${userId}` : ''}.</p> : (
         <table class="chats">
           <caption class="visually-hidden">Chats of {appId}, most recently updated first</caption>
           <thead>
@@ -130,7 +83,7 @@ function ChatList({ session, appId, userId }: { session: Session; appId: string;
           </tbody>
         </table>
       ))}
-      {last?.next_cursor && <button type="button" disabled={busy} onClick={() => void more()}>Older chats</button>}
+      {hasMore && <button type="button" disabled={busy} onClick={() => void more()}>Older chats</button>}
     </section>
   );
 }

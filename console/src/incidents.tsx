@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { get, type Session } from './api';
+import { useBusyAction } from './busy-action';
 import { IncidentDetailView } from './incident-detail';
 import { INCIDENT_STATES, incidentPath, label, type Incident, type IncidentPage } from './incident-types';
 import { linkTo, useLocation } from './router';
@@ -29,22 +30,10 @@ function IncidentList({ session }: { session: Session }) {
   const [state, setState] = useState('');
   const [appId, setAppId] = useState('');
   const [pages, setPages] = useState<IncidentPage[] | null>(null);
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useBusyAction();
 
   const query = (cursor?: string) => ({ status: state || undefined, app_id: admin ? appId.trim() || undefined : undefined, limit: PAGE_SIZE, cursor });
 
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError('');
-    try {
-      await work();
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
   const show = () => run(async () => setPages([await get<IncidentPage>('/v1/ops/incidents', query())]));
   const more = () => run(async () => {
     const cursor = pages?.at(-1)?.next_cursor;

@@ -4,10 +4,11 @@
  * The admin names the app; an app owner reads its own. `/console/packs/<run_id>` is one run
  * (pack-run.tsx).
  */
-import { useEffect, useState } from 'preact/hooks';
-import { get, type Session } from './api';
+import { useState } from 'preact/hooks';
+import type { Session } from './api';
 import { formatUsd } from './chat-types';
 import { PackRunPage } from './pack-run';
+import { POLL_MS, usePolledPages } from './polled-pages';
 import { linkTo, navigate, useLocation } from './router';
 import './chat-pages.css';
 
@@ -23,7 +24,6 @@ interface RunSummary {
 }
 interface RunPage { runs: RunSummary[]; next_cursor: string | null }
 
-const POLL_MS = 3000;
 const STATUSES = ['', 'running', 'completed', 'failed', 'cancelled', 'budget_exhausted'];
 
 /** A console path to one run; the admin's carries the app. */
@@ -43,42 +43,14 @@ function RunList({ session, appId, status, pack }: { session: Session; appId: st
   const [appField, setAppField] = useState(appId);
   const [statusField, setStatusField] = useState(status);
   const [packField, setPackField] = useState(pack);
-  const [first, setFirst] = useState<RunPage | null>(null);
-  const [older, setOlder] = useState<RunPage[]>([]);
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
   const ready = session.kind !== 'admin' || appId !== '';
-
-  const query = (cursor?: string) => ({
-    ...(session.kind === 'admin' ? { app_id: appId } : {}),
-    status: status || undefined,
-    pack: pack || undefined,
-    limit: '25',
-    cursor,
+  const { loaded, rows: runs, hasMore, more, busy, error } = usePolledPages<RunPage, RunSummary>({
+    path: '/v1/pack-runs',
+    filters: { ...(session.kind === 'admin' ? { app_id: appId } : {}), status: status || undefined, pack: pack || undefined, limit: '25' },
+    ready,
+    rows: (page) => page.runs,
+    id: (run) => run.run_id,
   });
-
-  useEffect(() => {
-    setFirst(null);
-    setOlder([]);
-    if (!ready) return;
-    let stopped = false;
-    const load = async () => {
-      try {
-        const page = await get<RunPage>('/v1/pack-runs', query());
-        if (stopped) return;
-        setFirst(page);
-        setError('');
-      } catch (e) {
-        if (!stopped) setError((e as Error).message);
-      }
-    };
-    void load();
-    const timer = setInterval(() => void load(), POLL_MS);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, [appId, status, pack, ready]);
 
   const show = (event: Event) => {
     event.preventDefault();
@@ -89,23 +61,6 @@ function RunList({ session, appId, status, pack }: { session: Session; appId: st
     const qs = params.toString();
     navigate(`/console/packs${qs ? `?${qs}` : ''}`);
   };
-
-  const more = async () => {
-    const cursor = (older.at(-1) ?? first)?.next_cursor;
-    if (!cursor) return;
-    setBusy(true);
-    try {
-      setOlder([...older, await get<RunPage>('/v1/pack-runs', query(cursor))]);
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const seen = new Set<string>();
-  const runs = [first, ...older].flatMap((page) => page?.runs ?? []).filter((run) => !seen.has(run.run_id) && Boolean(seen.add(run.run_id)));
-  const last = older.at(-1) ?? first;
 
   return (
     <section aria-labelledby="packs-title">
@@ -125,8 +80,8 @@ function RunList({ session, appId, status, pack }: { session: Session; appId: st
       {!ready && <p class="hint">Name the app whose runs to list.</p>}
       {ready && <p class="hint">Newest first; refreshed every {POLL_MS / 1000} s.</p>}
       {error && <p role="alert" class="error">{error}</p>}
-      {ready && first === null && !error && <p>Loading…</p>}
-      {first !== null && (runs.length === 0 ? <p>No run matches.</p> : (
+      {ready && !loaded && !error && <p>Loading…</p>}
+      {loaded && (runs.length === 0 ? <p>No run matches.</p> : (
         <table class="runs">
           <caption class="visually-hidden">Pack runs of {appId}, newest first</caption>
           <thead>
@@ -150,7 +105,7 @@ function RunList({ session, appId, status, pack }: { session: Session; appId: st
           </tbody>
         </table>
       ))}
-      {last?.next_cursor && <button type="button" disabled={busy} onClick={() => void more()}>Older runs</button>}
+      {hasMore && <button type="button" disabled={busy} onClick={() => void more()}>Older runs</button>}
     </section>
   );
 }

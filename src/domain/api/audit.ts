@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { appIdSchema } from '../apps';
 import { AUDIT_ACTIONS } from '../audit/chain';
 import { storableText } from '../text/storable';
+import { decodeCursor, encodeCursor } from './list-cursor';
 
 export const AUDIT_PAGE_DEFAULT = 50;
 export const AUDIT_PAGE_MAX = 500;
@@ -96,24 +97,13 @@ export interface AuditPosition {
   seq: number;
 }
 
-const CURSOR_VERSION = 1;
-
 export function encodeAuditCursor(position: AuditPosition): string {
-  return Buffer.from(JSON.stringify([CURSOR_VERSION, position.ts, position.seq]), 'utf8').toString('base64url');
+  return encodeCursor(position.ts, position.seq);
 }
 
 /** The position a cursor names, or undefined when it is not one this API issued. */
 export function decodeAuditCursor(cursor: string): AuditPosition | undefined {
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 3) return undefined;
-  const [version, ts, seq] = parsed as unknown[];
-  if (version !== CURSOR_VERSION || typeof ts !== 'string' || !/^[0-9T:.+Z-]{1,40}$/.test(ts) || !Number.isFinite(Date.parse(ts))) return undefined;
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return undefined;
-  return { ts, seq };
+  const decoded = decodeCursor(cursor);
+  if (!decoded || typeof decoded.key !== 'number' || !Number.isSafeInteger(decoded.key) || decoded.key < 1) return undefined;
+  return { ts: decoded.at, seq: decoded.key };
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { appIdSchema } from '../apps';
 import { INCIDENT_STATUSES, NOTIFY_EVENTS, RULES, DELIVERY_STATUSES, type IncidentStep, type NotificationDoc } from '../ops';
 import { storableText } from '../text/storable';
+import { decodeCursor, encodeCursor } from './list-cursor';
 import { incidentView } from './ops';
 
 export const INCIDENT_PAGE_MAX = 200;
@@ -95,24 +96,13 @@ export interface IncidentPosition {
   incident_id: string;
 }
 
-const CURSOR_VERSION = 1;
-
 export function encodeIncidentCursor(position: IncidentPosition): string {
-  return Buffer.from(JSON.stringify([CURSOR_VERSION, position.opened_at, position.incident_id]), 'utf8').toString('base64url');
+  return encodeCursor(position.opened_at, position.incident_id);
 }
 
 /** The position a cursor names, or undefined when it is not one this API issued. */
 export function decodeIncidentCursor(cursor: string): IncidentPosition | undefined {
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 3) return undefined;
-  const [version, openedAt, incidentId] = parsed as unknown[];
-  if (version !== CURSOR_VERSION || typeof openedAt !== 'string' || !/^[0-9T:.+Z-]{1,40}$/.test(openedAt) || !Number.isFinite(Date.parse(openedAt))) return undefined;
-  if (typeof incidentId !== 'string' || !incidentParams.shape.id.safeParse(incidentId).success) return undefined;
-  return { opened_at: openedAt, incident_id: incidentId };
+  const decoded = decodeCursor(cursor);
+  if (!decoded || typeof decoded.key !== 'string' || !incidentParams.shape.id.safeParse(decoded.key).success) return undefined;
+  return { opened_at: decoded.at, incident_id: decoded.key };
 }
