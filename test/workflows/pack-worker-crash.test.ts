@@ -85,11 +85,11 @@ it('finishes a pack run after its worker is killed mid-step, each step answered 
   model.load.reset();
   const handle = await startRun(kit, env.client, { appId: APP, runId: RUN, pack, input: { topic: 'tidal power' } });
 
-  // Kill once all three sections are streaming (a few deltas each, and all three at the model).
+  // Kill once all three sections are streaming (a delta each, however batched, and all three at the model).
   const events = new ChatEvents(kit.redis);
   const deltas = async (step: string) =>
     (await events.read({ appId: APP, chatId: packIds.stepChat(RUN, step, 1) }, { count: 1000 })).filter((event) => event.type === 'message.delta').length;
-  await until('three sections streaming', async () => model.load.read().inFlight === 3 && (await Promise.all(SECTIONS.map(deltas))).every((n) => n >= 3));
+  await until('three sections streaming', async () => model.load.read().inFlight === 3 && (await Promise.all(SECTIONS.map(deltas))).every((n) => n >= 1));
   const atKill = model.load.byPrompt();
   await killWorkerProcess(worker);
 
