@@ -6,9 +6,8 @@
 import { endsTurn, eventIds, usageAfterCall, type LlmStepArgs, type LlmStepResult, type RecordLlmCallArgs, type RecordedCost } from '../../domain/chat';
 import { computeCost } from '../../domain/pricing';
 import { activeTraceId } from '../../telemetry/active-trace';
-import type { ChatMessageDoc } from '../../stores/documents';
 import type { AuditEntry, ChatActivityContext } from './context';
-import { beginTurn, finishTurn } from './turn';
+import { beginTurn, finishTurn, type BegunTurn } from './turn';
 
 export function accountingActivities(ctx: ChatActivityContext) {
   return {
@@ -22,15 +21,23 @@ export function accountingActivities(ctx: ChatActivityContext) {
  * turn's last also ends the turn (`finishTurn`, idempotent too). */
 export function accountingLlmStep(
   ctx: ChatActivityContext,
-  llmStep: (args: LlmStepArgs, begun?: ChatMessageDoc) => Promise<LlmStepResult>,
+  llmStep: (args: LlmStepArgs, beginning?: Promise<BegunTurn>) => Promise<LlmStepResult>,
 ) {
   return async (args: LlmStepArgs): Promise<LlmStepResult> => {
-    // The turn's first step begins it (before the transcript is read, so the model sees the user's
-    // message). With accounting, the message's window copy goes with the answer's and its audit
+    // The turn's first step begins it, side by side with reading the transcript (the model sees the
+    // user's message, which the step adds to what it read; it is called once the message is
+    // stored). With accounting, the message's window copy goes with the answer's and its audit
     // entry with the call's: one window update and one audit write for both. Idempotent: a retry
     // finds it all written, and a turn whose step never got here is begun by the workflow.
-    const begun = args.begin ? await beginTurn(ctx, args.begin, { deferred: args.accounting !== undefined }) : undefined;
-    const result = await llmStep(args, begun?.message);
+    const beginning = args.begin ? beginTurn(ctx, args.begin, { deferred: args.accounting !== undefined }) : undefined;
+    let result: LlmStepResult;
+    try {
+      result = await llmStep(args, beginning);
+    } finally {
+      // A step that failed early leaves no write of its beginning running behind it.
+      await beginning?.catch(() => undefined);
+    }
+    const begun = await beginning;
     if (!args.accounting) return result;
     const cost = await recordLlmUsage(ctx, {
       appId: args.appId,

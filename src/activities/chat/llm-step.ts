@@ -17,6 +17,7 @@ import { toLlmFailure } from './llm-errors';
 import { QUIET_HEARTBEAT_MS, quietHeartbeat } from './quiet-heartbeat';
 import { buildLlmMessages } from './llm-messages';
 import { readCompletionStream, type StreamedCompletion } from './llm-stream';
+import type { BegunTurn } from './turn';
 
 /** How much history the model sees: the newest messages of the chat, by seq. */
 export const TRANSCRIPT_WINDOW = 60;
@@ -24,18 +25,22 @@ export const TRANSCRIPT_WINDOW = 60;
 export function llmStepActivity(ctx: ChatActivityContext) {
   const budget = new BudgetGuard(ctx.deps.redis, ctx.deps.priceBook);
   return {
-    /** `begun`: the user's message, when this step began its turn and left the message's window
-     * copy to be written with the answer's. */
-    async llmStep(args: LlmStepArgs, begun?: ChatMessageDoc): Promise<LlmStepResult> {
+    /** `beginning`: the start of the turn this step begins (its writes under way), whose user
+     * message's window copy is left to be written with the answer's. */
+    async llmStep(args: LlmStepArgs, beginning?: Promise<BegunTurn>): Promise<LlmStepResult> {
       const activity = Context.current();
       const { attempt } = activity.info;
       const { chats } = ctx.repos(args.appId);
 
-      // Only an earlier attempt of this very activity can have stored the step's message.
-      const [stored, windowed] = await Promise.all([
+      // Only an earlier attempt of this very activity can have stored the step's message. The
+      // turn's beginning is written meanwhile: the model is called once it is (its message stored,
+      // `turn.started` ahead of every delta).
+      const [stored, windowed, begunTurn] = await Promise.all([
         attempt > 1 ? chats.findMessage(args.chatId, args.messageId) : Promise.resolve(null),
         chats.transcript(args.chatId, { last: TRANSCRIPT_WINDOW, beforeSeq: args.seq, excludeStatuses: ['rolled_back'] }),
+        beginning,
       ]);
+      const begun = begunTurn?.message;
       const transcript = withBegun(windowed, begun);
       if (stored?.status === 'complete') {
         await announceCompletion(ctx, args, stored.content, stored.tool_calls ?? []);
