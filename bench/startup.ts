@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +27,16 @@ async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs 
     if (Date.now() > deadline) throw new Error(`${what} did not come up in ${timeoutMs} ms`);
     await sleep(25);
   }
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -66,8 +77,11 @@ async function temporalAlone(dataDir: string): Promise<number> {
     { stdio: 'ignore' },
   );
   try {
+    // The port first, then one RPC on a fresh connection: a gRPC channel that met a refused port
+    // backs off for a second before it retries, which would time the backoff, not the server.
+    await waitUntil(() => portOpen(port), 'Temporal dev server port');
     await waitUntil(async () => {
-      const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 500 });
+      const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 2_000 });
       try {
         await connection.workflowService.getSystemInfo({});
         return true;

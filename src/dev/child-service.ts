@@ -40,6 +40,8 @@ export interface ChildServiceSpec {
   cwd?: string;
   /** The signal that asks the service to stop (SIGTERM by default; SIGKILL after 8 s). */
   stopSignal?: NodeJS.Signals;
+  /** Called once the process is spawned, before it answers (the launcher loads modules then). */
+  onSpawn?: () => void;
 }
 
 export interface ChildService {
@@ -133,6 +135,7 @@ export async function startChildService(spec: ChildServiceSpec): Promise<ChildSe
     ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {}),
   });
   fs.closeSync(log);
+  spec.onSpawn?.();
 
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exit = new Promise<void>((resolve) => {

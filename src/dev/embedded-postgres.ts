@@ -49,7 +49,7 @@ export function postgresBinDir(root = '/usr/lib/postgresql'): string {
   return path.join(root, major, 'bin');
 }
 
-export async function startPostgres(opts: { dataDir: string; binDir?: string }): Promise<PostgresServer> {
+export async function startPostgres(opts: { dataDir: string; binDir?: string; onSpawn?: () => void }): Promise<PostgresServer> {
   const binDir = opts.binDir ?? postgresBinDir();
   const owner = serverOwner();
   const dir = clusterDir(path.join(opts.dataDir, 'postgres'), owner);
@@ -77,6 +77,7 @@ export async function startPostgres(opts: { dataDir: string; binDir?: string }):
     ...(owner ? { uid: owner.uid, gid: owner.gid, cwd: dir } : {}),
     // Fast shutdown: SIGTERM would wait for clients (FerretDB's pool) to leave.
     stopSignal: 'SIGINT',
+    ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}),
   });
   return { ...server, url: `postgres://postgres@/postgres?host=${encodeURIComponent(socketDir)}&port=${SOCKET_PORT}` };
 }

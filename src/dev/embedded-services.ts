@@ -72,6 +72,7 @@ export async function startTemporalDevServer(opts: {
   fairness?: boolean;
   /** More dynamic config, as `KEY=JSON_VALUE` (benchmarks try settings one at a time). */
   dynamicConfig?: readonly string[];
+  onSpawn?: () => void;
 }): Promise<ChildService> {
   assertTool(opts.binary, 'Temporal CLI');
   const { uiPort } = opts;
@@ -118,6 +119,7 @@ export async function startTemporalDevServer(opts: {
       (uiPort === undefined || (await httpOk(`http://127.0.0.1:${uiPort}/`))),
     logFile: path.join(opts.dataDir, 'temporal.log'),
     readyTimeoutMs: 90_000,
+    ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}),
   });
 }
 
@@ -126,10 +128,11 @@ export async function startTemporalDevServer(opts: {
  * stops in the right order. FerretDB is the patched build of tools/ferretdb, whose equality filters
  * use the collections' indexes (see docs/design-notes.md).
  */
-export async function startFerretDb(opts: { binary: string; dataDir: string; port: number }): Promise<ChildService> {
+/** `onSpawn`: once PostgreSQL, the first of the two, is spawned. */
+export async function startFerretDb(opts: { binary: string; dataDir: string; port: number; onSpawn?: () => void }): Promise<ChildService> {
   assertTool(opts.binary, 'FerretDB');
   await assertPortFree(opts.port, 'FERRETDB_PORT', 'FerretDB');
-  const postgres = await startupTrace.step('PostgreSQL', startPostgres({ dataDir: opts.dataDir }));
+  const postgres = await startupTrace.step('PostgreSQL', startPostgres({ dataDir: opts.dataDir, ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}) }));
   try {
     const ferret = await startChildService({
       name: 'FerretDB',
@@ -158,6 +161,7 @@ export async function startRedisServer(opts: {
   dataDir: string;
   port: number;
   persist: boolean;
+  onSpawn?: () => void;
 }): Promise<ChildService> {
   assertTool(opts.binary, 'redis-server');
   const dir = path.join(opts.dataDir, 'redis');
@@ -172,6 +176,7 @@ export async function startRedisServer(opts: {
     ports: [{ port: opts.port, setting: 'REDIS_PORT' }],
     ready: () => tcpAnswers(opts.port),
     logFile: path.join(opts.dataDir, 'redis.log'),
+    ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}),
   });
 }
 

@@ -7,7 +7,7 @@ import { loadConfigOrExit, requireSharedSecretsOrExit, usesSharedServices } from
 import { PortInUseError } from './child-service';
 import type { Logger } from 'pino';
 import type { RunningStack } from './stack';
-import { startStackServices, type StartedServices } from './stack-services';
+import { launchStackServices, type StartedServices } from './stack-services';
 import { startupTrace } from './startup-trace';
 
 async function main(): Promise<void> {
@@ -18,7 +18,8 @@ async function main(): Promise<void> {
   if (usesSharedServices(config)) requireSharedSecretsOrExit(config, { analytics: true, process: 'tessera' });
   // The embedded services start first, and the rest of Tessera (the Temporal SDK, the stores, the
   // API: a second or more of module loading) loads while they come up. startStack takes them over.
-  const services = startStackServices(config);
+  const launch = launchStackServices(config);
+  const services = launch.ready;
   services.catch(() => undefined); // a port in use: startStack reports it
 
   let stack: RunningStack | undefined;
@@ -37,6 +38,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  // Until every service is spawned (a few milliseconds): loading modules would hold the spawns back.
+  await startupTrace.step('services spawned', launch.spawned);
 
   const [{ openLauncherLog }, { Runtime }, { temporalLogger }, { startStack }] = await startupTrace
     .step('modules loaded', Promise.all([import('./launcher-log.js'), import('@temporalio/worker'), import('../telemetry/logging.js'), import('./stack.js')]))

@@ -18,15 +18,31 @@ export function usesOfflineModel(config: Config): boolean {
   return !config.OPENAI_API_KEY && !config.OPENAI_BASE_URL;
 }
 
+/** The services' start, in two stages: `spawned` once every embedded process is launched (the
+ * launcher waits for that before it loads the rest of Tessera: module loading holds the event loop
+ * for a second, and a spawn queued behind it would start that much later), `ready` once all answer. */
+export interface StackServicesLaunch {
+  spawned: Promise<void>;
+  ready: Promise<StartedServices>;
+}
+
 /** Checks every port the stack will bind before starting anything, so a clash fails fast and
- * clearly (PortInUseError), then starts the services side by side and waits for all of them. */
-export async function startStackServices(config: Config): Promise<StartedServices> {
-  await assertStackPortsFree(config);
+ * clearly (PortInUseError), then starts the services side by side. */
+export function launchStackServices(config: Config): StackServicesLaunch {
+  const spawns: Promise<void>[] = [];
+  const spawnSignal = () => {
+    let signal: () => void = () => undefined;
+    spawns.push(new Promise<void>((resolve) => (signal = resolve)));
+    return signal;
+  };
   const tools = toolPaths(config.toolsDir);
-  return Promise.allSettled([
-    config.TEMPORAL_ADDRESS
-      ? undefined
-      : trace.step(
+  const temporalSpawned = config.TEMPORAL_ADDRESS ? undefined : spawnSignal();
+  const mongoSpawned = config.MONGODB_URI ? undefined : spawnSignal();
+  const redisSpawned = config.REDIS_URL ? undefined : spawnSignal();
+  const ready = assertStackPortsFree(config).then(() =>
+    Promise.allSettled([
+      temporalSpawned &&
+        trace.step(
           'Temporal dev server',
           startTemporalDevServer({
             binary: tools.temporal,
@@ -34,15 +50,27 @@ export async function startStackServices(config: Config): Promise<StartedService
             port: config.TEMPORAL_DEV_PORT,
             uiPort: config.TEMPORAL_UI_PORT,
             namespace: config.TEMPORAL_NAMESPACE,
+            onSpawn: temporalSpawned,
           }),
         ),
-    config.MONGODB_URI
-      ? undefined
-      : trace.step('FerretDB on PostgreSQL', startFerretDb({ binary: tools.ferretdb, dataDir: path.join(config.dataDir, 'mongo'), port: config.FERRETDB_PORT })),
-    config.REDIS_URL
-      ? undefined
-      : trace.step('Redis', startRedisServer({ binary: tools.redisServer, dataDir: config.dataDir, port: config.REDIS_PORT, persist: true })),
-  ]);
+      mongoSpawned &&
+        trace.step('FerretDB on PostgreSQL', startFerretDb({ binary: tools.ferretdb, dataDir: path.join(config.dataDir, 'mongo'), port: config.FERRETDB_PORT, onSpawn: mongoSpawned })),
+      redisSpawned &&
+        trace.step('Redis', startRedisServer({ binary: tools.redisServer, dataDir: config.dataDir, port: config.REDIS_PORT, persist: true, onSpawn: redisSpawned })),
+    ]),
+  );
+  // A service that fails before its spawn (a port in use) ends the wait too: `ready` reports it.
+  const settledReady = ready.then(
+    () => undefined,
+    () => undefined,
+  );
+  const spawned = Promise.race([Promise.all(spawns).then(() => undefined), settledReady]);
+  return { spawned, ready };
+}
+
+/** `launchStackServices` for a caller that only waits for the services to answer. */
+export function startStackServices(config: Config): Promise<StartedServices> {
+  return launchStackServices(config).ready;
 }
 
 async function assertStackPortsFree(config: Config): Promise<void> {

@@ -158,13 +158,15 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
   const adminKey = config.TESSERA_ADMIN_KEY ?? readOrCreateSecret(dataDir, 'admin-key', 'tsa_');
   const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
 
-  // In series: the chat workers first, so a worker process's "polling" line precedes the status
-  // block (started side by side they took ~1 s against ~1.7 s, but that order broke; see
-  // docs/scaling.md, "Start-up"). The API listens last, so /api/health is 200 only when a chat
-  // turn can run.
-  await trace.step('chat workers', startChatWorkers());
-  await trace.step('analytics worker', startAnalytics());
-  await trace.step('ops worker and monitor', startOps());
+  // The workers side by side (each Worker.create loads the workflow bundle into its own threads;
+  // docs/scaling.md, "Start-up"), except that chat worker processes go first, so their "polling"
+  // line precedes the status block. All settle before a failure is thrown, so the teardown holds
+  // every worker that did start. The API listens last: /api/health is 200 only when a chat turn can run.
+  const chatWorkers = trace.step('chat workers', startChatWorkers());
+  if (config.TESSERA_WORKER_PROCESSES > 0) await chatWorkers;
+  const workersStarted = await Promise.allSettled([chatWorkers, trace.step('analytics worker', startAnalytics()), trace.step('ops worker and monitor', startOps())]);
+  const workerFailure = workersStarted.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (workerFailure) throw workerFailure.reason;
   const api = await trace.step('API build', buildTheApi());
   teardown.add('API', () => api.close());
 
