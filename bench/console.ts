@@ -42,7 +42,8 @@ import { apiClient, json, type Api } from './support/api-client';
 import { formatLoad, runBenchMain, startBenchRun } from './support/bench-run';
 import { startBenchStack } from './support/bench-stack';
 import { armVisibleStamp, firstLoad, launchChromium, shownTurns, visibleAt } from './support/console-browser';
-import { commandDelta, cpuMsOf, redisCommands, startConsoleApi } from './support/console-processes';
+import { commandDelta, redisCommands, startConsoleApi } from './support/console-processes';
+import { cpuMsOf } from './support/process-cpu';
 
 const root = path.resolve(__dirname, '..');
 const APP = 'bench-console';

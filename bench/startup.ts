@@ -5,7 +5,9 @@
  *   npm run bench:startup [-- --runs 3]
  *
  * "Warm" means tools installed and the data directory already initialised (one unmeasured start
- * first). Both sides are started as fresh processes each run and stopped with SIGTERM.
+ * first). Both sides are started as fresh processes each run and stopped with SIGTERM. Also timed:
+ * Node.js loading Tessera's modules and exiting (a floor no start can beat), and the CPU each tree
+ * has used when it answers (on few cores a start is bound by CPU, not by waiting).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +19,13 @@ import { Connection } from '@temporalio/client';
 import { freePort } from '../src/dev/child-service';
 import { toolPaths } from '../src/dev/embedded-services';
 import { median, printTable } from './report';
+import { treeCpuMs } from './support/process-cpu';
+
+/** One start: wall time until it answers, and the CPU its process tree had used by then. */
+interface StartTime {
+  wallMs: number;
+  cpuMs: number;
+}
 
 const root = path.resolve(__dirname, '..');
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
@@ -47,7 +56,7 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function tesseraWarmStart(dataDir: string): Promise<number> {
+async function tesseraWarmStart(dataDir: string): Promise<StartTime> {
   const ports = {
     PORT: await freePort(),
     TEMPORAL_DEV_PORT: await freePort(),
@@ -61,13 +70,13 @@ async function tesseraWarmStart(dataDir: string): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/main.ts'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     await waitUntil(async () => (await fetch(`http://127.0.0.1:${ports.PORT}/api/health`)).status === 200, 'Tessera');
-    return performance.now() - started;
+    return { wallMs: performance.now() - started, cpuMs: treeCpuMs(child.pid ?? -1).ms };
   } finally {
     await stop(child);
   }
 }
 
-async function temporalAlone(dataDir: string): Promise<number> {
+async function temporalAlone(dataDir: string): Promise<StartTime> {
   const port = await freePort();
   const uiPort = await freePort();
   const started = performance.now();
@@ -89,10 +98,23 @@ async function temporalAlone(dataDir: string): Promise<number> {
         await connection.close();
       }
     }, 'Temporal dev server');
-    return performance.now() - started;
+    return { wallMs: performance.now() - started, cpuMs: treeCpuMs(child.pid ?? -1).ms };
   } finally {
     await stop(child);
   }
+}
+
+/** The floor under any start of Tessera: Node.js loading its modules (the launcher's, the stack's,
+ * the worker SDK) through tsx, and nothing else. */
+async function modulesAlone(): Promise<StartTime> {
+  const started = performance.now();
+  const load = "require('./src/dev/stack.ts'); require('@temporalio/worker'); const u = process.cpuUsage(); console.log((u.user + u.system) / 1000)";
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', load], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`loading the modules failed (exit ${code})`);
+  return { wallMs: performance.now() - started, cpuMs: Number(output.trim()) };
 }
 
 async function main(): Promise<void> {
@@ -104,18 +126,26 @@ async function main(): Promise<void> {
     process.stderr.write('warming up (first start initialises the data directories)...\n');
     await tesseraWarmStart(tesseraData);
     await temporalAlone(temporalData);
-    const tessera: number[] = [];
-    const temporal: number[] = [];
+    await modulesAlone();
+    const tessera: StartTime[] = [];
+    const temporal: StartTime[] = [];
+    const modules: StartTime[] = [];
     for (let i = 0; i < runs; i++) {
-      // Alternate the two so machine noise hits both alike.
+      // Alternate them so machine noise hits each alike.
       temporal.push(await temporalAlone(temporalData));
+      modules.push(await modulesAlone());
       tessera.push(await tesseraWarmStart(tesseraData));
-      process.stderr.write(`run ${i + 1}/${runs}: tessera ${tessera.at(-1)?.toFixed(0)} ms, temporal alone ${temporal.at(-1)?.toFixed(0)} ms\n`);
+      process.stderr.write(`run ${i + 1}/${runs}: tessera ${tessera.at(-1)?.wallMs.toFixed(0)} ms, temporal alone ${temporal.at(-1)?.wallMs.toFixed(0)} ms, modules alone ${modules.at(-1)?.wallMs.toFixed(0)} ms\n`);
     }
-    printTable('startup (median of ' + runs + ' warm starts)', [
-      ['Temporal dev server alone, until it answers', `${median(temporal).toFixed(0)} ms`],
-      ['Tessera npm start, until /api/health is 200', `${median(tessera).toFixed(0)} ms`],
-      ['ratio (Tessera / Temporal alone)', `${(median(tessera) / median(temporal)).toFixed(2)}x`],
+    const wall = (starts: StartTime[]) => median(starts.map((start) => start.wallMs));
+    const cpu = (starts: StartTime[]) => median(starts.map((start) => start.cpuMs));
+    const cores = os.availableParallelism();
+    printTable(`startup (median of ${runs} warm starts; ${cores} cores)`, [
+      ['Temporal dev server alone, until it answers', `${wall(temporal).toFixed(0)} ms (CPU ${cpu(temporal).toFixed(0)} ms)`],
+      ['Tessera npm start, until /api/health is 200', `${wall(tessera).toFixed(0)} ms (CPU ${cpu(tessera).toFixed(0)} ms, all its processes)`],
+      ['ratio (Tessera / Temporal alone)', `${(wall(tessera) / wall(temporal)).toFixed(2)}x`],
+      ['Node.js loading Tessera\'s modules, nothing else (the floor)', `${wall(modules).toFixed(0)} ms (CPU ${cpu(modules).toFixed(0)} ms): ${(wall(modules) / wall(temporal)).toFixed(2)}x the dev server`],
+      ['Tessera\'s CPU / cores (no start on this machine beats it)', `${(cpu(tessera) / cores).toFixed(0)} ms`],
     ]);
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });

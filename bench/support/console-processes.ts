@@ -3,13 +3,9 @@
  * run it (bench/support/stream-processes.ts), started here so its pid is known and its CPU time can
  * be read from /proc; and the Redis command count (`INFO commandstats`) of the run's own Redis.
  */
-import fs from 'node:fs';
 import type { Teardown } from '../../src/dev/teardown';
 import { API_LISTENING, API_PROCESS_ENTRY, apiProcessEnv, startChildProcess, type ApiProcessSettings } from './stream-processes';
 import { redisCommandStats } from './turn-redis-stats';
-
-/** Linux's clock ticks per second for /proc/<pid>/stat (`getconf CLK_TCK`; 100 on every common kernel). */
-const CLOCK_TICKS = 100;
 
 export interface ApiProcess {
   url: string;
@@ -20,14 +16,6 @@ export interface ApiProcess {
 export async function startConsoleApi(settings: ApiProcessSettings, extraEnv: Record<string, string>, teardown: Teardown): Promise<ApiProcess> {
   const { match, pid } = await startChildProcess('API process', API_PROCESS_ENTRY, [], { ...apiProcessEnv(settings), ...extraEnv }, API_LISTENING, teardown);
   return { url: match[1] as string, pid };
-}
-
-/** User + system CPU time the process has used so far, in ms (/proc/<pid>/stat fields 14 and 15). */
-export function cpuMsOf(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 
 /** The commands Redis has run so far, by command (the reading connection's own few included). */
