@@ -37,29 +37,34 @@ function at(event: HistoryEvent | undefined): number {
   return time ? Number(time.seconds ?? 0) * 1000 + (time.nanos ?? 0) / 1e6 : NaN;
 }
 
-async function chatHistory(client: Client, workflowId: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
+/** The chat's runs, oldest first, each its own history: event ids start at 1 again in every run a
+ * continue-as-new began, so a turn's events are looked up in its own run only. */
+async function chatRuns(client: Client, workflowId: string): Promise<HistoryEvent[][]> {
+  const runs: HistoryEvent[][] = [];
   let runId: string | undefined;
   for (;;) {
     const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     const runEvents = history.events ?? [];
-    events.unshift(...runEvents);
+    runs.unshift(runEvents);
     runId = runEvents[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
-    if (!runId) return events;
+    if (!runId) return runs;
   }
+}
+
+function isAcceptedUpdate(event: HistoryEvent, updateId: string): boolean {
+  return event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED && event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta?.updateId === updateId;
 }
 
 /** Each Tessera turn's stages, from its Update's accepted event back to the workflow task that
  * accepted it, and forward to the first activity task it scheduled. */
 export async function tesseraStages(client: Client, workflowId: string, turns: readonly TurnStamps[]): Promise<Stages[]> {
-  const events = await chatHistory(client, workflowId);
-  const byId = new Map(events.map((event) => [Number(event.eventId), event]));
+  const runs = await chatRuns(client, workflowId);
   const out: Stages[] = [];
   for (const turn of turns) {
-    const accepted = events.find(
-      (event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED && event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta?.updateId === turn.turnId,
-    );
-    if (!accepted) continue;
+    const events = runs.find((run) => run.some((event) => isAcceptedUpdate(event, turn.turnId)));
+    const accepted = events?.find((event) => isAcceptedUpdate(event, turn.turnId));
+    if (!events || !accepted) continue;
+    const byId = new Map(events.map((event) => [Number(event.eventId), event]));
     // The accepting task's completed event is the one right before the accepted event.
     const completed = [...events].reverse().find((event) => Number(event.eventId) < Number(accepted.eventId) && event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
     const started = byId.get(Number(completed?.workflowTaskCompletedEventAttributes?.startedEventId));
