@@ -11,12 +11,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
-import { freePort } from '../src/dev/child-service';
+import { freePort, tcpAnswers } from '../src/dev/child-service';
 import { toolPaths } from '../src/dev/embedded-services';
 import { median, printTable } from './report';
 import { treeCpuMs } from './support/process-cpu';
@@ -36,16 +35,6 @@ async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs 
     if (Date.now() > deadline) throw new Error(`${what} did not come up in ${timeoutMs} ms`);
     await sleep(25);
   }
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -70,7 +59,7 @@ async function tesseraWarmStart(dataDir: string): Promise<StartTime> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/main.ts'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     await waitUntil(async () => (await fetch(`http://127.0.0.1:${ports.PORT}/api/health`)).status === 200, 'Tessera');
-    return { wallMs: performance.now() - started, cpuMs: treeCpuMs(child.pid ?? -1).ms };
+    return { wallMs: performance.now() - started, cpuMs: treeCpuMs(child.pid ?? -1) };
   } finally {
     await stop(child);
   }
@@ -88,7 +77,7 @@ async function temporalAlone(dataDir: string): Promise<StartTime> {
   try {
     // The port first, then one RPC on a fresh connection: a gRPC channel that met a refused port
     // backs off for a second before it retries, which would time the backoff, not the server.
-    await waitUntil(() => portOpen(port), 'Temporal dev server port');
+    await waitUntil(() => tcpAnswers(port), 'Temporal dev server port');
     await waitUntil(async () => {
       const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 2_000 });
       try {
@@ -98,7 +87,7 @@ async function temporalAlone(dataDir: string): Promise<StartTime> {
         await connection.close();
       }
     }, 'Temporal dev server');
-    return { wallMs: performance.now() - started, cpuMs: treeCpuMs(child.pid ?? -1).ms };
+    return { wallMs: performance.now() - started, cpuMs: treeCpuMs(child.pid ?? -1) };
   } finally {
     await stop(child);
   }

@@ -17,9 +17,9 @@ export function cpuMsOf(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 
-/** CPU time so far of `rootPid` and every live descendant, in ms, with how many processes that is
- * (a process that already exited is not counted: read this while the tree runs). */
-export function treeCpuMs(rootPid: number): { ms: number; processes: number } {
+/** CPU time so far of `rootPid` and every live descendant, in ms (a process that already exited
+ * is not counted: read this while the tree runs). */
+export function treeCpuMs(rootPid: number): number {
   const parentOf = new Map<number, number>();
   for (const entry of fs.readdirSync('/proc')) {
     const pid = Number(entry);
@@ -37,15 +37,13 @@ export function treeCpuMs(rootPid: number): { ms: number; processes: number } {
     return false;
   };
   let ms = 0;
-  let processes = 0;
   for (const pid of parentOf.keys()) {
     if (!inTree(pid)) continue;
     try {
       ms += cpuMsOf(pid);
-      processes += 1;
     } catch {
       // exited meanwhile
     }
   }
-  return { ms, processes };
+  return ms;
 }

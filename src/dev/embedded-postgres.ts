@@ -49,6 +49,7 @@ export function postgresBinDir(root = '/usr/lib/postgresql'): string {
   return path.join(root, major, 'bin');
 }
 
+/** `onSpawn`: once its first process is spawned (initdb on a first start, else the server). */
 export async function startPostgres(opts: { dataDir: string; binDir?: string; onSpawn?: () => void }): Promise<PostgresServer> {
   const binDir = opts.binDir ?? postgresBinDir();
   const owner = serverOwner();
@@ -62,7 +63,10 @@ export async function startPostgres(opts: { dataDir: string; binDir?: string; on
   }
   if (!fs.existsSync(path.join(pgData, 'PG_VERSION'))) {
     const args = ['-D', pgData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'];
-    await run(path.join(binDir, 'initdb'), args, { ...(owner ?? {}), cwd: dir }).catch((error: unknown) => {
+    const initdb = run(path.join(binDir, 'initdb'), args, { ...(owner ?? {}), cwd: dir });
+    // A first start's initdb takes seconds: the launcher need not wait for it to load modules.
+    opts.onSpawn?.();
+    await initdb.catch((error: unknown) => {
       throw new Error(`initdb failed in ${pgData}: ${error instanceof Error ? error.message : String(error)}`);
     });
   }
@@ -77,7 +81,7 @@ export async function startPostgres(opts: { dataDir: string; binDir?: string; on
     ...(owner ? { uid: owner.uid, gid: owner.gid, cwd: dir } : {}),
     // Fast shutdown: SIGTERM would wait for clients (FerretDB's pool) to leave.
     stopSignal: 'SIGINT',
-    ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}),
+    onSpawn: opts.onSpawn,
   });
   return { ...server, url: `postgres://postgres@/postgres?host=${encodeURIComponent(socketDir)}&port=${SOCKET_PORT}` };
 }

@@ -119,20 +119,20 @@ export async function startTemporalDevServer(opts: {
       (uiPort === undefined || (await httpOk(`http://127.0.0.1:${uiPort}/`))),
     logFile: path.join(opts.dataDir, 'temporal.log'),
     readyTimeoutMs: 90_000,
-    ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}),
+    onSpawn: opts.onSpawn,
   });
 }
 
 /**
  * The embedded MongoDB: PostgreSQL (its storage) and FerretDB in front of it, as one service that
  * stops in the right order. FerretDB is the patched build of tools/ferretdb, whose equality filters
- * use the collections' indexes (see docs/design-notes.md).
+ * use the collections' indexes (see docs/design-notes.md). `onSpawn`: once PostgreSQL's first
+ * process is spawned (the first of the two).
  */
-/** `onSpawn`: once PostgreSQL, the first of the two, is spawned. */
 export async function startFerretDb(opts: { binary: string; dataDir: string; port: number; onSpawn?: () => void }): Promise<ChildService> {
   assertTool(opts.binary, 'FerretDB');
   await assertPortFree(opts.port, 'FERRETDB_PORT', 'FerretDB');
-  const postgres = await startupTrace.step('PostgreSQL', startPostgres({ dataDir: opts.dataDir, ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}) }));
+  const postgres = await startupTrace.step('PostgreSQL', startPostgres({ dataDir: opts.dataDir, onSpawn: opts.onSpawn }));
   try {
     const ferret = await startChildService({
       name: 'FerretDB',
@@ -176,7 +176,7 @@ export async function startRedisServer(opts: {
     ports: [{ port: opts.port, setting: 'REDIS_PORT' }],
     ready: () => tcpAnswers(opts.port),
     logFile: path.join(opts.dataDir, 'redis.log'),
-    ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}),
+    onSpawn: opts.onSpawn,
   });
 }
 

@@ -111,8 +111,7 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
       teardown.add(child.name, () => child.stop());
     }
   }
-  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failed) throw failed.reason;
+  throwFirstFailure(settled);
 
   let llm = { baseUrl: config.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', apiKey: config.OPENAI_API_KEY };
   if (useOfflineModel) {
@@ -164,9 +163,7 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
   // every worker that did start. The API listens last: /api/health is 200 only when a chat turn can run.
   const chatWorkers = trace.step('chat workers', startChatWorkers());
   if (config.TESSERA_WORKER_PROCESSES > 0) await chatWorkers;
-  const workersStarted = await Promise.allSettled([chatWorkers, trace.step('analytics worker', startAnalytics()), trace.step('ops worker and monitor', startOps())]);
-  const workerFailure = workersStarted.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (workerFailure) throw workerFailure.reason;
+  throwFirstFailure(await Promise.allSettled([chatWorkers, trace.step('analytics worker', startAnalytics()), trace.step('ops worker and monitor', startOps())]));
   const api = await trace.step('API build', buildTheApi());
   teardown.add('API', () => api.close());
 
@@ -316,6 +313,13 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
     children: childProcesses,
     stop: () => teardown.run(),
   };
+}
+
+/** Steps started side by side are all awaited before one's failure is thrown, so the teardown
+ * holds whatever the others started. */
+function throwFirstFailure(results: readonly PromiseSettledResult<unknown>[]): void {
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** The Temporal Web UI the console links to, when there is one (`TESSERA_TEMPORAL_UI_URL`). */
