@@ -45,16 +45,27 @@ export class Incidents {
     return this.collection(appId).findOne<IncidentDoc>({ incident_id: incidentId }, { projection: { _id: 0 } });
   }
 
-  /** Appends a step once (by `step_id`) and applies the changes. */
+  /** Appends a step once (by `step_id`) and applies the changes, in one update: a reader never
+   * sees a step without the status it brought (a step seen "applied" while still "awaiting"). The
+   * update is conditional on the step count read just before (FerretDB does not match a negated
+   * `$elemMatch` on an array), so two writers racing on one incident retry rather than interleave. */
   async record(appId: string, incidentId: string, step: IncidentStep | undefined, changes: IncidentChanges, now: Date): Promise<void> {
-    const collection = this.collection(appId);
-    if (step) {
+    const set = { $set: { ...changes, updated_at: now } };
+    if (step && (await this.appendOnce(appId, incidentId, step, set))) return;
+    // No step, or a retry whose step is already in: the changes alone (idempotent).
+    await this.collection(appId).updateOne({ incident_id: incidentId }, set);
+  }
+
+  /** True when this call appended the step (with the changes); false when it was already there. */
+  private async appendOnce(appId: string, incidentId: string, step: IncidentStep, set: { $set: IncidentChanges & { updated_at: Date } }): Promise<boolean> {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
       const current = await this.get(appId, incidentId);
-      if (current && !current.steps.some((known) => known.step_id === step.step_id)) {
-        await collection.updateOne({ incident_id: incidentId }, { $push: { steps: step } });
-      }
+      if (!current || current.steps.some((known) => known.step_id === step.step_id)) return false;
+      const appended = await this.collection(appId).updateOne({ incident_id: incidentId, steps: { $size: current.steps.length } }, { ...set, $push: { steps: step } });
+      if (appended.matched > 0) return true;
     }
-    await collection.updateOne({ incident_id: incidentId }, { $set: { ...changes, updated_at: now } });
+    // Retryable: the activity's retry reads the incident again.
+    throw new Error(`incident ${incidentId} kept changing under the append of step ${step.step_id}`);
   }
 
   async list(filter: IncidentFilter): Promise<IncidentDoc[]> {
