@@ -48,7 +48,10 @@ export class Incidents {
   /** Appends a step once (by `step_id`) and applies the changes, in one update: a reader never
    * sees a step without the status it brought (a step seen "applied" while still "awaiting"). The
    * update is conditional on the step count read just before (FerretDB does not match a negated
-   * `$elemMatch` on an array), so two writers racing on one incident retry rather than interleave. */
+   * `$elemMatch` on an array), so on MongoDB two writers racing on one incident retry rather than
+   * interleave. FerretDB 1.x does not make concurrent updates of one document atomic (8 parallel
+   * `$inc`s there add 4), which is safe here only because an incident's one writer is its
+   * remediation workflow, whose activities run one after another. */
   async record(appId: string, incidentId: string, step: IncidentStep | undefined, changes: IncidentChanges, now: Date): Promise<void> {
     const set = { $set: { ...changes, updated_at: now } };
     if (step && (await this.appendOnce(appId, incidentId, step, set))) return;

@@ -85,12 +85,3 @@ it('never lets a reader see a step without the changes it came with', async () =
   expect((await incidents.get(APP, 'ops-b:run1'))?.steps).toHaveLength(40);
 });
 
-it('keeps both steps when two writers append to one incident at once', async () => {
-  await incidents.open(incident('ops-c:run1'));
-  const at = new Date().toISOString();
-  await Promise.all(
-    Array.from({ length: 4 }, (_, n) => incidents.record(APP, 'ops-c:run1', { step_id: `${n}:notified`, kind: 'notified', at }, {}, new Date())),
-  );
-  const steps = (await incidents.get(APP, 'ops-c:run1'))?.steps.map((s) => s.step_id).sort();
-  expect(steps).toEqual(['0:notified', '1:notified', '2:notified', '3:notified', 'opened']);
-});
