@@ -4,7 +4,7 @@
  * repeat nor skip an entry while entries are appended between pages; tenancy; the chain verified
  * intact, then tampered directly in the store and reported broken at that entry; 401 first.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AuditEventInput } from '../../src/domain/audit';
 import { startApiStack, type ApiStack } from '../support/api-stack';
 
@@ -84,6 +84,9 @@ beforeAll(async () => {
   const session = await stack.call('POST', '/v1/sessions', { key: keyA, body: { template: 'assistant', user_id: 'auditor' } });
   expect(session.status).toBe(200);
   runtimeToken = ((await session.json()) as { runtime_token: string }).runtime_token;
+  // The session's own entry is written by its workflow after the answer: wait for it, so no entry
+  // lands between two reads of a test below.
+  await vi.waitFor(async () => expect((await list('resource_type=chat_session')).body.entries).not.toEqual([]), { timeout: 30_000, interval: 100 });
   // A: 25 entries over 10 seconds, written out of ts order (several share a second); B: entries
   // that would match every filter below but their app.
   for (let i = 0; i < 25; i++) await append(entry(A, `s${i}`, at((i * 3) % 10), i % 5 === 0 ? { actor: { actor_id: 'alice', roles: ['admin'], app_id: A }, action: 'update' } : {}));
