@@ -157,13 +157,13 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
   const adminKey = config.TESSERA_ADMIN_KEY ?? readOrCreateSecret(dataDir, 'admin-key', 'tsa_');
   const publicUrl = config.TESSERA_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
 
-  // The workers side by side (each Worker.create loads the workflow bundle into its own threads;
-  // docs/scaling.md, "Start-up"), except that chat worker processes go first, so their "polling"
-  // line precedes the status block. All settle before a failure is thrown, so the teardown holds
-  // every worker that did start. The API listens last: /api/health is 200 only when a chat turn can run.
-  const chatWorkers = trace.step('chat workers', startChatWorkers());
-  if (config.TESSERA_WORKER_PROCESSES > 0) await chatWorkers;
-  throwFirstFailure(await Promise.allSettled([chatWorkers, trace.step('analytics worker', startAnalytics()), trace.step('ops worker and monitor', startOps())]));
+  // The chat workers first, then the API: /api/health is 200 once a chat turn can run. The analytics
+  // and ops workers are on no turn's path (their tasks wait in Temporal meanwhile), so they start
+  // after the API listens, side by side, instead of taking the 2 cores the chat worker's start
+  // needs (each Worker.create loads the workflow bundle into its own threads; docs/scaling.md,
+  // "Start-up"). The stack is returned once all are polling; both settle before a failure is thrown,
+  // so the teardown holds every worker that did start.
+  await trace.step('chat workers', startChatWorkers());
   const api = await trace.step('API build', buildTheApi());
   teardown.add('API', () => api.close());
 
@@ -303,6 +303,7 @@ async function start(config: Config, log: Logger, output: StackOutput, teardown:
   }
 
   await trace.step('API listen', api.listen({ host: config.HOST, port: config.PORT }));
+  throwFirstFailure(await Promise.allSettled([trace.step('analytics worker', startAnalytics()), trace.step('ops worker and monitor', startOps())]));
 
   return {
     apiUrl: publicUrl,
