@@ -9,4 +9,6 @@ bash scripts/install-tools.sh
 # A larger young generation (64 MB semi-spaces, V8's default is 16): the ETL's batches outlive
 # several scavenges at the default size and were promoted, then collected again by full GCs
 # (bench:etl: the Node process's CPU per event -10%; docs/design-notes.md, "ETL reads").
-exec node --max-semi-space-size=64 --import tsx src/dev/main.ts "$@"
+# Plain JavaScript compiled from src/ (rebuilt when src/ changed): no TypeScript loader at start.
+bash scripts/compile-start.sh
+exec node --max-semi-space-size=64 dist/start/src/dev/main.js "$@"

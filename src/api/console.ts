@@ -10,13 +10,14 @@
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { errorResponses } from '../domain/api/errors';
+import { projectRoot } from '../project-root';
 import { ConsoleFiles } from './console-assets';
 import { HttpError } from './errors';
 import { consoleSessionRoutes } from './routes/console-session';
 import type { ApiRuntime } from './runtime';
 
 export const CONSOLE_PREFIX = '/console';
-export const DEFAULT_CONSOLE_DIR = path.resolve(__dirname, '../../dist/console');
+export const DEFAULT_CONSOLE_DIR = path.join(projectRoot(__dirname), 'dist', 'console');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, type Logger } from '@temporalio/worker';
 import { workflowsEntry } from './start-workers';
+import { projectRoot } from '../project-root';
 
 const SOURCE_DIRS = ['workflows', 'domain'];
 
@@ -40,7 +41,7 @@ export async function loadWorkflowBundle(
   interceptorModules: string[] = [],
 ): Promise<{ code: string; file: string }> {
   const srcDir = path.resolve(__dirname, '..');
-  let key = workflowBundleKey(srcDir, path.resolve(srcDir, '..', 'package-lock.json'));
+  let key = workflowBundleKey(srcDir, path.join(projectRoot(__dirname), 'package-lock.json'));
   if (interceptorModules.length > 0) key += `-${createHash('sha256').update(interceptorModules.join('\0')).digest('hex').slice(0, 8)}`;
   const file = path.join(cacheDir, `workflow-bundle-${key}.js`);
   if (fs.existsSync(file)) return { code: fs.readFileSync(file, 'utf8'), file };

@@ -1,10 +1,11 @@
 /**
- * `npm start`'s output, from the real launcher process (`src/dev/main.ts`) on a fresh data
+ * `npm start`'s output, from the real launcher process (`src/dev/main.ts` compiled to JavaScript by
+ * scripts/compile-start.sh, as `npm start` runs it) on a fresh data
  * directory with one worker process: short pretty lines and the status block on the terminal, no
  * workflow-bundler listing; the full JSON records — the bundler's listing among them — in
  * `<data dir>/logs/tessera.log`. A worker process that dies shows as one error line.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,7 +53,8 @@ describe('the launcher output', () => {
       OPENAI_API_KEY: 'sk-nobody-answers',
     };
     for (const key of ['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'FERRETDB_PORT', 'REDIS_PORT', 'OFFLINE_MODEL_PORT']) env[key] = String(await freePort());
-    launcher = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/dev/main.ts')], {
+    execFileSync('bash', [path.join(REPO_ROOT, 'scripts/compile-start.sh')], { stdio: 'inherit' });
+    launcher = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/start/src/dev/main.js')], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -89,6 +91,13 @@ describe('the launcher output', () => {
     expect(before.join('\n')).not.toMatch(BUNDLER_LISTING);
     expect(stderr).not.toMatch(BUNDLER_LISTING);
     expect(before.some((line) => /INFO \(tessera-worker\[\d+\]\): worker process polling task_queue=tessera-chat$/.test(line))).toBe(true);
+  });
+
+  it('serves the built console from the compiled code as from the sources', async () => {
+    const api = /API: +(http:\S+)/.exec(stripVTControlCharacters(stdout))?.[1];
+    const page = await fetch(`${api}/console/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script');
   });
 
   it('files the full JSON records, the bundler listing among them', async () => {
