@@ -48,27 +48,21 @@ export class Incidents {
   /** Appends a step once (by `step_id`) and applies the changes, in one update: a reader never
    * sees a step without the status it brought (a step seen "applied" while still "awaiting"). The
    * update is conditional on the step count read just before (FerretDB does not match a negated
-   * `$elemMatch` on an array), so on MongoDB two writers racing on one incident retry rather than
-   * interleave. FerretDB 1.x does not make concurrent updates of one document atomic (8 parallel
-   * `$inc`s there add 4), which is safe here only because an incident's one writer is its
-   * remediation workflow, whose activities run one after another. */
+   * `$elemMatch` on an array); a writer that lost a race to another one fails retryably, and the
+   * activity's retry reads the incident again. FerretDB 1.x does not make concurrent updates of one
+   * document atomic (8 parallel `$inc`s there add 4), which is safe here only because an incident's
+   * one writer is its remediation workflow, whose activities run one after another. */
   async record(appId: string, incidentId: string, step: IncidentStep | undefined, changes: IncidentChanges, now: Date): Promise<void> {
+    const collection = this.collection(appId);
     const set = { $set: { ...changes, updated_at: now } };
-    if (step && (await this.appendOnce(appId, incidentId, step, set))) return;
-    // No step, or a retry whose step is already in: the changes alone (idempotent).
-    await this.collection(appId).updateOne({ incident_id: incidentId }, set);
-  }
-
-  /** True when this call appended the step (with the changes); false when it was already there. */
-  private async appendOnce(appId: string, incidentId: string, step: IncidentStep, set: { $set: IncidentChanges & { updated_at: Date } }): Promise<boolean> {
-    for (let attempt = 0; attempt < 5; attempt += 1) {
-      const current = await this.get(appId, incidentId);
-      if (!current || current.steps.some((known) => known.step_id === step.step_id)) return false;
-      const appended = await this.collection(appId).updateOne({ incident_id: incidentId, steps: { $size: current.steps.length } }, { ...set, $push: { steps: step } });
-      if (appended.matched > 0) return true;
+    const current = step ? await this.get(appId, incidentId) : null;
+    if (step && current && !current.steps.some((known) => known.step_id === step.step_id)) {
+      const appended = await collection.updateOne({ incident_id: incidentId, steps: { $size: current.steps.length } }, { ...set, $push: { steps: step } });
+      if (appended.matched === 0) throw new Error(`incident ${incidentId} changed under the append of step ${step.step_id}; retry`);
+      return;
     }
-    // Retryable: the activity's retry reads the incident again.
-    throw new Error(`incident ${incidentId} kept changing under the append of step ${step.step_id}`);
+    // No step, or a retry whose step is already in: the changes alone (idempotent).
+    await collection.updateOne({ incident_id: incidentId }, set);
   }
 
   async list(filter: IncidentFilter): Promise<IncidentDoc[]> {
