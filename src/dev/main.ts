@@ -3,6 +3,8 @@
  * process on Ctrl-C (SIGINT) or SIGTERM. Logs: full JSON records in `.data/logs/tessera.log`,
  * short lines on the terminal (`launcher-log.ts`).
  */
+// First: every module loaded after it uses the compile cache.
+import { flushCompileCache } from '../compile-cache';
 import { loadConfigOrExit, requireSharedSecretsOrExit, usesSharedServices } from '../config';
 import { PortInUseError } from './child-service';
 import type { Logger } from 'pino';
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(lines.join('\n'));
+  flushCompileCache();
 }
 
 /** Stops the services that started (each stop is a no-op when already stopped). */

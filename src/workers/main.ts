@@ -4,6 +4,8 @@
  * polls, and shuts down cleanly on `stop`, SIGTERM, SIGINT or when its parent goes away. It logs
  * JSON records to stdout (LOG_LEVEL, inherited from the launcher, which files and shows them).
  */
+// First: every module loaded after it uses the compile cache (compiled `npm start` only).
+import { flushCompileCache } from '../compile-cache';
 import { Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config';
 import { createLogger, temporalLogger } from '../telemetry/logging';
@@ -34,6 +36,7 @@ function main(): void {
     const ready = () => {
       log.info({ task_queue: message.spec.taskQueue }, 'worker process polling');
       reply({ type: 'ready' });
+      flushCompileCache();
     };
     // Installed once the spec is here: it may ask for the runtime's own metrics (benchmarks read them).
     const { runtimeMetricsPort } = message.spec;

@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/dev/child-service';
 import { REPO_ROOT } from '../support/embedded-config';
 
+const COMPILE_CACHE = path.join(REPO_ROOT, 'dist/start/.node-compile-cache');
+
 type LogRecord = Record<string, unknown> & { level: number; msg: string };
 
 /** A terminal line for a record: `[hh:mm:ss] LEVEL (source): message`. */
@@ -54,6 +56,7 @@ describe('the launcher output', () => {
     };
     for (const key of ['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'FERRETDB_PORT', 'REDIS_PORT', 'OFFLINE_MODEL_PORT']) env[key] = String(await freePort());
     execFileSync('bash', [path.join(REPO_ROOT, 'scripts/compile-start.sh')], { stdio: 'inherit' });
+    fs.rmSync(COMPILE_CACHE, { recursive: true, force: true }); // this start must write it
     launcher = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/start/src/dev/main.js')], {
       cwd: REPO_ROOT,
       env,
@@ -98,6 +101,12 @@ describe('the launcher output', () => {
     const page = await fetch(`${api}/console/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<script');
+  });
+
+  it('leaves V8 code for the next start in the compiled build\'s compile cache once up', () => {
+    // Node.js files the cache in a folder per V8 version; entries are one file per module.
+    const entries = fs.readdirSync(COMPILE_CACHE, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+    expect(entries.length).toBeGreaterThan(100);
   });
 
   it('files the full JSON records, the bundler listing among them', async () => {
