@@ -8,7 +8,11 @@
  *       to its SSE clients (no Temporal, no stores);
  *   (b) non-durable: the same kind of server doing a Tessera turn's store writes (admission, user
  *       and assistant messages, usage event, counters, the Redis stream events) with the worker's
- *       own activity code, but without Temporal.
+ *       own activity code, but without Temporal;
+ *   (c) Temporal's floor: a bare workflow on the same dev server, its Update-with-Start's time
+ *       until the one activity it schedules runs (`ttft-floor.ts`), measured after the three paths
+ *       (so the dev server's own figures above are Tessera's alone). (b) + (c) is the least a
+ *       durable turn with (b)'s writes can take to its first token here.
  *
  *   npm run bench:ttft [-- --quick] [--dc KEY=JSON_VALUE]... [--worker-tuning JSON] [--label NAME]
  *
@@ -41,6 +45,7 @@ import { API_LISTENING, startApiProcess, startChild } from './support/stream-pro
 import { openSseReader, type ChatReader, type TurnSamples } from './support/stream-readers';
 import type { TtftBaselineSettings } from './support/ttft-baseline';
 import { baselineStages, latencyHistograms, meanLatencies, meanServerLatencies, serverLatencies, summarizeStages, tesseraStages, type Stages, type TurnStamps } from './support/ttft-breakdown';
+import { startTemporalFloor, type FloorSample } from './support/ttft-floor';
 import { reportTtft, type TtftPath, type TtftSamples } from './support/ttft-report';
 
 const root = path.resolve(__dirname, '..');
@@ -217,10 +222,18 @@ async function main(): Promise<void> {
       'Temporal dev server, per Tessera turn (the baselines call it never): mean latency by operation',
       latencies.slice(0, 14).map((row) => [row.operation, `${row.calls_per_turn} calls × ${row.mean_ms.toFixed(2)} ms`]),
     );
+    // (c), after the dev server's figures were read: its calls are not Tessera's.
+    process.stderr.write(`measuring Temporal's floor (c): ${plan.warmup} + ${plan.turns} Updates through a bare workflow...\n`);
+    const floor = await startTemporalFloor(temporal, teardown);
+    const floorSamples: FloorSample[] = [];
+    for (let n = 1; n <= plan.warmup + plan.turns; n++) {
+      const sample = await floor.sample(prompt(n));
+      if (n > plan.warmup) floorSamples.push(sample);
+    }
     printTable('chat worker (Temporal Core), per Tessera turn: mean by histogram', workerLatencies.map((row) => [row.metric, `${row.per_turn} × ${row.mean}`]));
     console.log(JSON.stringify({ bench: 'ttft-breakdown', label, dynamic_config: dynamicConfig, worker_tuning: tuning ?? null, breakdown, server_latencies: latencies, worker_latencies: workerLatencies }));
 
-    reportTtft({ quick: plan.quick, tokenLatencyMs: TOKEN_LATENCY_MS, turns: plan.turns, samples, load: { before: loadBefore, after: os.loadavg(), cpus: os.cpus().length } });
+    reportTtft({ quick: plan.quick, tokenLatencyMs: TOKEN_LATENCY_MS, turns: plan.turns, samples, floor: floorSamples, load: { before: loadBefore, after: os.loadavg(), cpus: os.cpus().length } });
   } finally {
     await teardown.run();
   }

@@ -1,5 +1,6 @@
 /** The figures `bench:ttft` prints: a table (issue 21's targets marked) and one JSON line. */
 import { percentile, printTable } from '../report';
+import type { FloorSample } from './ttft-floor';
 
 export type TtftPath = 'tessera' | 'direct' | 'nondurable';
 
@@ -18,6 +19,8 @@ export interface TtftResults {
   tokenLatencyMs: number;
   turns: number;
   samples: Record<TtftPath, TtftSamples>;
+  /** (c): Temporal alone, message → activity (`ttft-floor.ts`). */
+  floor: FloorSample[];
   /** `os.loadavg()` before and after the run, and the machine's cores. */
   load: { before: number[]; after: number[]; cpus: number };
 }
@@ -55,6 +58,16 @@ export function reportTtft(results: TtftResults): boolean {
       vs_nondurable: ratio(paths.tessera.completed, paths.nondurable.completed),
     },
   };
+  // The least a durable turn doing (b)'s writes from an activity takes here: (b) plus Temporal's
+  // own way to that activity (sums of medians: an estimate at p50, none at p99).
+  const temporalFloor = { activity_started: summary(results.floor.map((sample) => sample.activityStarted)), accepted: summary(results.floor.map((sample) => sample.accepted)) };
+  const floorFirstToken = round(paths.nondurable.first_token.p50 + temporalFloor.activity_started.p50);
+  const floor = {
+    first_token_p50: floorFirstToken,
+    added_over_direct_p50: round(floorFirstToken - paths.direct.first_token.p50),
+    vs_nondurable_p50: round(floorFirstToken / paths.nondurable.first_token.p50),
+    tessera_above_floor_p50: round(paths.tessera.first_token.p50 - floorFirstToken),
+  };
   const checks = {
     first_token_added_p50: figures.first_token.added_over_direct.p50 <= TARGETS.firstTokenAddedP50Ms,
     first_token_added_p99: figures.first_token.added_over_direct.p99 <= TARGETS.firstTokenAddedP99Ms,
@@ -86,6 +99,15 @@ export function reportTtft(results: TtftResults): boolean {
     ['(b) first token, added over (a)', line(figures.first_token.nondurable_added_over_direct)],
     ['(b) turn.completed, added over (a)', line(figures.completed.nondurable_added_over_direct)],
   ]);
+  const below = (target: number, value: number) => (value > target ? `the target is below this floor` : `the target is above this floor`);
+  printTable(`(c) Temporal alone on this dev server: a bare workflow's Update-with-Start → its one activity runs (${temporalFloor.activity_started.n} Updates)`, [
+    ['(c) client call → the activity\'s first line', line(temporalFloor.activity_started)],
+    ['(c) client call → Update accepted at the client', line(temporalFloor.accepted)],
+    ['floor for a durable turn with (b)\'s writes: (b) + (c), first token', `p50 ≈ ${ms(floor.first_token_p50)}`],
+    ['floor, added over (a)', `p50 ≈ ${ms(floor.added_over_direct_p50)} (target ≤ ${TARGETS.firstTokenAddedP50Ms} ms: ${below(TARGETS.firstTokenAddedP50Ms, floor.added_over_direct_p50)})`],
+    ['floor / (b)', `p50 ≈ ${floor.vs_nondurable_p50}× (target ≤ ${TARGETS.firstTokenVsNondurable}×: ${below(TARGETS.firstTokenVsNondurable, floor.vs_nondurable_p50)})`],
+    ['Tessera above the floor', `p50 ≈ ${ms(floor.tessera_above_floor_p50)}`],
+  ]);
   printTable(`machine (${results.load.cpus} cores)`, [
     ['load average 1/5/15 min, before', load(results.load.before)],
     ['load average 1/5/15 min, after', load(results.load.after)],
@@ -99,6 +121,7 @@ export function reportTtft(results: TtftResults): boolean {
       turns: results.turns,
       ms: paths,
       figures,
+      temporal_floor: { ms: temporalFloor, ...floor },
       load: { ...results.load, before: results.load.before.map((v) => round(v)), after: results.load.after.map((v) => round(v)) },
       targets: TARGETS,
       checks,
