@@ -3,6 +3,12 @@
  * to the bare baseline (an Update running one no-op activity). CPU seconds do not depend on how
  * busy the machine is the way latencies do, so this shows where Tessera's extra work goes.
  *
+ * A third side, non-durable, runs the same turns' work without Temporal (the worker's own
+ * `llmStep` in this process, `nondurable-turns.ts`: the stores, the Redis events, the model's
+ * stream read): what a turn costs that the bare Update does not do at all. The bare baseline plus
+ * that is the floor under any durable turn doing this work on these stores, printed against the
+ * ≤ 1.5× target.
+ *
  *   npm run bench:turn-cpu [-- --chats 50 --turns 6]
  */
 import fs from 'node:fs';
@@ -13,7 +19,8 @@ import { Teardown } from '../src/dev/teardown';
 import { connectBenchTemporal, startBenchStack } from './support/bench-stack';
 import { runConversations } from './support/measure';
 import { installQuietRuntime } from './support/runtime-log';
-import { baselineSender, tesseraSender, type TurnSender } from './support/senders';
+import { nondurableTurns } from './support/nondurable-turns';
+import { baselineSender, tesseraSender, userText, type TurnSender } from './support/senders';
 import { openTesseraSide } from './support/tessera-side';
 import { startModelProcess } from './support/turn-model';
 import { redisCommandStats } from './support/turn-redis-stats';
@@ -116,6 +123,7 @@ async function main(): Promise<void> {
     const sides: Record<string, TurnSender> = {
       tessera: tesseraSender(tessera.chats, { appId: 'bench', userId: 'bench-user', template: tessera.template }),
       baseline: baselineSender(client, { taskQueue: 'cpu-bare', maxUpdates: 100 }),
+      nondurable: nondurableSender(nondurableTurns({ activities: tessera.activities, appId: 'bench-nondurable', userId: 'bench-user', template: tessera.template })),
     };
     const ports = [stack.mongoUri, stack.redisUrl].map((url) => new URL(url).port);
     const profile = process.argv.includes('--profile') ? inspectorProfile(path.join(scratch, '..', 'turn-cpu.cpuprofile')) : undefined;
@@ -141,22 +149,41 @@ async function main(): Promise<void> {
       rows[side].wallMs = result.wallMs;
     }
     const keys = [...new Set(Object.values(rows).flatMap((r) => Object.keys(r)))];
-    const line = (label: string, a: number, b: number, digits = 2) => console.log(`${label.padEnd(24)} ${a.toFixed(digits).padStart(10)} ${b.toFixed(digits).padStart(10)}`);
+    const sideNames = Object.keys(sides);
+    const line = (label: string, values: number[], digits = 2) => console.log(`${label.padEnd(24)} ${values.map((value) => value.toFixed(digits).padStart(11)).join(' ')}`);
     console.log(`CPU ms per turn, ${chats} chats x ${turns} turns`);
-    console.log(`${'service'.padEnd(24)} ${'tessera'.padStart(10)} ${'baseline'.padStart(10)}`);
-    for (const key of keys) line(key.startsWith('bench:') ? `  ${key}` : key, rows.tessera?.[key] ?? 0, rows.baseline?.[key] ?? 0);
+    console.log(`${'service'.padEnd(24)} ${sideNames.map((name) => name.padStart(11)).join(' ')}`);
+    for (const key of keys) line(key.startsWith('bench:') ? `  ${key}` : key, sideNames.map((side) => rows[side]?.[key] ?? 0));
     // The processes a deployment runs: the bench process (API's client side and the workers),
     // Temporal, FerretDB, PostgreSQL and Redis; not the model (a provider's) nor its thread rows.
     const total = (row: Record<string, number> | undefined) =>
       ['bench', 'temporal', 'ferretdb', 'postgres', 'redis', 'other'].reduce((sum, key) => sum + (row?.[key] ?? 0), 0);
-    line('total (without model)', total(rows.tessera), total(rows.baseline));
-    console.log(`ratio (tessera / baseline): ${(total(rows.tessera) / total(rows.baseline)).toFixed(2)}x`);
+    const [tesseraMs, bareMs, nondurableMs] = [total(rows.tessera), total(rows.baseline), total(rows.nondurable)];
+    line('total (without model)', [tesseraMs, bareMs, nondurableMs]);
+    console.log(`ratio (tessera / baseline): ${(tesseraMs / bareMs).toFixed(2)}x`);
+    const floor = bareMs + nondurableMs;
+    console.log(
+      `floor (baseline + non-durable, ${floor.toFixed(1)} ms): ${(floor / bareMs).toFixed(2)}x the baseline ` +
+        `(target <= 1.5x: ${floor / bareMs > 1.5 ? 'the target is below this floor' : 'the target is above this floor'}); ` +
+        `Tessera above it: ${(tesseraMs - floor).toFixed(1)} ms per turn`,
+    );
     console.log(`Redis commands per turn (INFO commandstats)`);
     const commands = [...new Set(Object.values(redisRows).flatMap((r) => Object.keys(r)))].filter((k) => Object.values(redisRows).some((r) => (r[k] ?? 0) >= 0.05));
-    for (const key of commands.sort()) line(`  ${key}`, redisRows.tessera?.[key] ?? 0, redisRows.baseline?.[key] ?? 0, 1);
+    for (const key of commands.sort()) line(`  ${key}`, sideNames.map((side) => redisRows[side]?.[key] ?? 0), 1);
+    console.log(JSON.stringify({ bench: 'turn-cpu', chats, turns, ms_per_turn: { tessera: tesseraMs, baseline: bareMs, nondurable: nondurableMs, floor }, ratio: tesseraMs / bareMs, floor_ratio: floor / bareMs }));
   } finally {
     await teardown.run();
   }
+}
+
+/** The non-durable side: each turn's work run to its end in this process, no Temporal. */
+function nondurableSender(turns: ReturnType<typeof nondurableTurns>): TurnSender {
+  return {
+    name: 'non-durable',
+    async send(conversation, turn) {
+      await turns.run(conversation, `t_${conversation}_${turn}`, userText(turn));
+    },
+  };
 }
 
 main().then(() => process.exit(0), (error: unknown) => { console.error(error); process.exit(1); });

@@ -8,16 +8,13 @@
  *   call a turn makes, the chat's conversation kept in memory) and forwards each delta to the
  *   chat's SSE clients; no Temporal, no stores.
  * - `nondurable` (b): the POST does what a Tessera turn does on its stores, without Temporal: the
- *   API's admission, then the worker's own `llmStep` activity (begin the turn, read the transcript,
- *   stream deltas through `ChatEvents`, store the reply, write the usage event, finish the turn)
- *   called in this process, with the arguments the chat workflow passes it (`runTurn`). An activity
- *   needs a Context: `MockActivityEnvironment` gives it one without a server. The SSE route is the
- *   API's own (`respondWithSse`, reading the chat's Redis Stream).
+ *   API's admission, then the turn's work as `nondurable-turns.ts` runs it (the worker's own
+ *   `llmStep` activity, called in this process). The SSE route is the API's own (`respondWithSse`,
+ *   reading the chat's Redis Stream).
  *
  * Settings arrive as one JSON argument; it prints "listening on <url>" once it listens.
  */
 import { randomUUID } from 'node:crypto';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import OpenAI from 'openai';
 import { createChatActivities } from '../../src/activities/chat';
@@ -27,15 +24,14 @@ import { respondWithSse } from '../../src/api/streams/sse-response';
 import { StreamRegistry } from '../../src/api/streams/registry';
 import { DEFAULT_STREAM_SETTINGS } from '../../src/api/streams/settings';
 import type { StreamFrame } from '../../src/api/streams/frames';
-import type { ActorContext } from '../../src/domain/audit';
 import { TIER_LIMITS } from '../../src/domain/apps/app';
-import { messageIds, ZERO_USAGE, type LlmStepArgs, type SessionSnapshot } from '../../src/domain/chat';
 import { buildPriceBook } from '../../src/domain/pricing';
 import type { ChatTemplate } from '../../src/domain/templates';
 import { Admission } from '../../src/stores/admission';
 import { defaultStorageResolver, MongoStores } from '../../src/stores/mongo';
 import { openRedis } from '../../src/stores/redis';
 import { loadTemplate } from '../../src/stores/templates';
+import { nondurableTurns } from './nondurable-turns';
 
 export interface TtftBaselineSettings {
   mode: 'direct' | 'nondurable';
@@ -140,46 +136,12 @@ function nondurableBaseline(settings: TtftBaselineSettings, template: ChatTempla
   });
   const admission = new Admission(redis);
   const registry = new StreamRegistry(DEFAULT_STREAM_SETTINGS.maxStreams);
-  const actor: ActorContext = { actor_id: `app:${appId}`, roles: ['app'], app_id: appId, via: 'app_key' };
-  // What the chat workflow holds between turns: the session, opened once, and its counters.
-  const sessions = new Map<string, Promise<{ nextSeq: number; turnCount: number }>>();
-  const session = (chatId: string) => {
-    let opened = sessions.get(chatId);
-    if (!opened) {
-      opened = new MockActivityEnvironment()
-        .run<[], SessionSnapshot, () => Promise<SessionSnapshot>>(() => activities.openSession({ appId, chatId, userId, template: template.name, actor }))
-        .then((snapshot) => ({ nextSeq: snapshot.nextSeq, turnCount: snapshot.turnCount }));
-      sessions.set(chatId, opened);
-    }
-    return opened;
-  };
-  // The first step's arguments as `runTurn` builds them (begin and accounting in the step).
-  const firstStep = (chatId: string, turnId: string, content: string, state: { nextSeq: number; turnCount: number }): LlmStepArgs => {
-    const turnNumber = ++state.turnCount;
-    const userSeq = state.nextSeq++;
-    const seq = state.nextSeq++;
-    const tokensLeft = template.turn_token_budget;
-    return {
-      appId,
-      chatId,
-      turnId,
-      step: 0,
-      seq,
-      messageId: messageIds.assistant(turnId, 0),
-      template,
-      allowTools: template.tools.length > 0 && template.max_tool_steps > 0 && tokensLeft > 0,
-      maxOutputTokens: Math.max(16, Math.min(template.max_output_tokens, tokensLeft)),
-      begin: { appId, chatId, userId, turnId, turnNumber, message: { messageId: messageIds.user(turnId), seq: userSeq, content }, actor },
-      // As `?wait=false` asks of a Tessera turn: its end goes to the app's webhook (none is set).
-      accounting: { userId, actor, finish: { turnNumber, spentBefore: ZERO_USAGE, notify: true } },
-    };
-  };
+  const turns = nondurableTurns({ activities, appId, userId, template });
   return {
     async startTurn(chatId, turnId, content) {
       const admitted = await admission.admit(appId, turnId, TIER_LIMITS.enterprise);
       if (!admitted.admitted) throw new Error(`not admitted: ${admitted.reason}`);
-      const args = firstStep(chatId, turnId, content, await session(chatId));
-      void new MockActivityEnvironment({ heartbeatTimeoutMs: 30_000 }).run(() => activities.llmStep(args)).catch((error: unknown) => {
+      void turns.run(chatId, turnId, content).catch((error: unknown) => {
         process.stderr.write(`nondurable turn ${turnId} failed: ${error instanceof Error ? error.message : String(error)}\n`);
       });
     },
