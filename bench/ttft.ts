@@ -227,9 +227,13 @@ async function main(): Promise<void> {
     const floor = await startTemporalFloor(temporal, teardown);
     const floorSamples: FloorSample[] = [];
     for (let n = 1; n <= plan.warmup + plan.turns; n++) {
-      const sample = await floor.sample(prompt(n));
+      const sample = await floor.sample(prompt(n), n > plan.warmup);
       if (n > plan.warmup) floorSamples.push(sample);
     }
+    printTable(
+      "(c) Temporal's floor, hop by hop (POST: the client's call; 202: the Update accepted; first delta: the activity's first line)",
+      (await floor.stages()).map((row) => [row.stage, `p50 ${row.p50.toFixed(2)} ms  p99 ${row.p99.toFixed(2)} ms`]),
+    );
     printTable('chat worker (Temporal Core), per Tessera turn: mean by histogram', workerLatencies.map((row) => [row.metric, `${row.per_turn} × ${row.mean}`]));
     console.log(JSON.stringify({ bench: 'ttft-breakdown', label, dynamic_config: dynamicConfig, worker_tuning: tuning ?? null, breakdown, server_latencies: latencies, worker_latencies: workerLatencies }));
 

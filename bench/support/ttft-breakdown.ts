@@ -57,7 +57,8 @@ function isAcceptedUpdate(event: HistoryEvent, updateId: string): boolean {
 
 /** Each Tessera turn's stages, from its Update's accepted event back to the workflow task that
  * accepted it, and forward to the first activity task it scheduled. */
-export async function tesseraStages(client: Client, workflowId: string, turns: readonly TurnStamps[]): Promise<Stages[]> {
+/** `activityType`: the activity that calls the model (bench:ttft's floor (c) runs `noop` instead). */
+export async function tesseraStages(client: Client, workflowId: string, turns: readonly TurnStamps[], activityType = 'llmStep'): Promise<Stages[]> {
   const runs = await chatRuns(client, workflowId);
   const out: Stages[] = [];
   for (const turn of turns) {
@@ -70,7 +71,7 @@ export async function tesseraStages(client: Client, workflowId: string, turns: r
     const started = byId.get(Number(completed?.workflowTaskCompletedEventAttributes?.startedEventId));
     const scheduled = byId.get(Number(completed?.workflowTaskCompletedEventAttributes?.scheduledEventId));
     const activityScheduled = events.find(
-      (event) => Number(event.eventId) > Number(accepted.eventId) && event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && event.activityTaskScheduledEventAttributes?.activityType?.name === 'llmStep',
+      (event) => Number(event.eventId) > Number(accepted.eventId) && event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && event.activityTaskScheduledEventAttributes?.activityType?.name === activityType,
     );
     const activityStarted = events.find(
       (event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && Number(event.activityTaskStartedEventAttributes?.scheduledEventId) === Number(activityScheduled?.eventId),

@@ -12,6 +12,7 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import path from 'node:path';
 import { preciseNow } from '../../src/dev/offline-model';
 import type { Teardown } from '../../src/dev/teardown';
+import { summarizeStages, tesseraStages, type TurnStamps } from './ttft-breakdown';
 import { bareTurnUpdate, doneSignal, type bareUpdateWorkflow } from '../workflows/bare-update';
 import type { BaselineActivities } from './baseline-activities';
 
@@ -26,12 +27,19 @@ export interface FloorSample {
 }
 
 export interface TemporalFloor {
-  /** One message through the bare workflow (contents must differ between calls). */
-  sample(content: string): Promise<FloorSample>;
+  /** One message through the bare workflow (contents must differ between calls); `keep`: its
+   * stamps count in `stages`. */
+  sample(content: string, keep: boolean): Promise<FloorSample>;
+  /** The kept samples hop by hop, from the workflow's history, labelled as Tessera's are (the
+   * client's call for the POST, the Update accepted for the 202, the activity's first line for
+   * the first delta). */
+  stages(): Promise<ReturnType<typeof summarizeStages>>;
 }
 
 export async function startTemporalFloor(temporal: { client: Client; nativeConnection: NativeConnection }, teardown: Teardown): Promise<TemporalFloor> {
   const started = new Map<string, (at: number) => void>();
+  const kept: TurnStamps[] = [];
+  let sent = 0;
   const activities: BaselineActivities = {
     async noop(content) {
       started.get(content)?.(preciseNow());
@@ -52,11 +60,13 @@ export async function startTemporalFloor(temporal: { client: Client; nativeConne
     await running;
   });
   return {
-    async sample(content) {
+    async sample(content, keep) {
+      const updateId = `floor-${++sent}`;
       const activityStarted = new Promise<number>((resolve) => started.set(content, resolve));
       const sentAt = preciseNow();
       const handle = await temporal.client.workflow.startUpdateWithStart(bareTurnUpdate, {
         args: [content],
+        updateId,
         waitForStage: 'ACCEPTED',
         startWorkflowOperation: new WithStartWorkflowOperation<typeof bareUpdateWorkflow>('bareUpdateWorkflow', {
           workflowId: WORKFLOW_ID,
@@ -68,7 +78,11 @@ export async function startTemporalFloor(temporal: { client: Client; nativeConne
       const acceptedAt = preciseNow();
       const [startedAt] = await Promise.all([activityStarted, handle.result()]);
       started.delete(content);
+      if (keep) kept.push({ turnId: updateId, sentAt, acceptedAt, firstDeltaAt: startedAt });
       return { activityStarted: startedAt - sentAt, accepted: acceptedAt - sentAt };
+    },
+    async stages() {
+      return summarizeStages(await tesseraStages(temporal.client, WORKFLOW_ID, kept, 'noop'));
     },
   };
 }

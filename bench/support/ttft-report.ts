@@ -99,13 +99,14 @@ export function reportTtft(results: TtftResults): boolean {
     ['(b) first token, added over (a)', line(figures.first_token.nondurable_added_over_direct)],
     ['(b) turn.completed, added over (a)', line(figures.completed.nondurable_added_over_direct)],
   ]);
-  const below = (target: number, value: number) => (value > target ? `the target is below this floor` : `the target is above this floor`);
+  // What the floor leaves a durable turn's own work under the target (negative: the target is below it).
+  const leaves = (target: number, value: number, unit: string) => `the floor leaves ${(target - value).toFixed(2)}${unit}`;
   printTable(`(c) Temporal alone on this dev server: a bare workflow's Update-with-Start → its one activity runs (${temporalFloor.activity_started.n} Updates)`, [
     ['(c) client call → the activity\'s first line', line(temporalFloor.activity_started)],
     ['(c) client call → Update accepted at the client', line(temporalFloor.accepted)],
     ['floor for a durable turn with (b)\'s writes: (b) + (c), first token', `p50 ≈ ${ms(floor.first_token_p50)}`],
-    ['floor, added over (a)', `p50 ≈ ${ms(floor.added_over_direct_p50)} (target ≤ ${TARGETS.firstTokenAddedP50Ms} ms: ${below(TARGETS.firstTokenAddedP50Ms, floor.added_over_direct_p50)})`],
-    ['floor / (b)', `p50 ≈ ${floor.vs_nondurable_p50}× (target ≤ ${TARGETS.firstTokenVsNondurable}×: ${below(TARGETS.firstTokenVsNondurable, floor.vs_nondurable_p50)})`],
+    ['floor, added over (a)', `p50 ≈ ${ms(floor.added_over_direct_p50)} (target ≤ ${TARGETS.firstTokenAddedP50Ms} ms: ${leaves(TARGETS.firstTokenAddedP50Ms, floor.added_over_direct_p50, ' ms')})`],
+    ['floor / (b)', `p50 ≈ ${floor.vs_nondurable_p50}× (target ≤ ${TARGETS.firstTokenVsNondurable}×: ${leaves(TARGETS.firstTokenVsNondurable, floor.vs_nondurable_p50, '×')})`],
     ['Tessera above the floor', `p50 ≈ ${ms(floor.tessera_above_floor_p50)}`],
   ]);
   printTable(`machine (${results.load.cpus} cores)`, [
