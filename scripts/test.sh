@@ -16,7 +16,9 @@ npx vitest run --reporter=default --reporter=json --outputFile.json=.data/test-r
 node -e '
   const r = require("./.data/test-results.json");
   // A file that fails before its tests run (a hook, an import) fails no test: say so apart.
-  const files = r.numFailedTestSuites ? `, ${r.numFailedTestSuites} file(s) failed` : "";
+  // (numFailedTestSuites counts describe blocks as well as files, so count the files themselves.)
+  const failedFiles = r.testResults.filter((file) => file.status === "failed").length;
+  const files = failedFiles ? `, ${failedFiles} file(s) failed` : "";
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped${files}`);
 ' || true
 exit "$status"

@@ -94,8 +94,13 @@ describe('noisy tenant', () => {
     try {
       const throttle = await waitFor('the throttle', async () => (await controls.state('flood')).throttle);
       expect(throttle.factor).toBe(0.2);
-      const active = await json<{ apps: Record<string, number> }>(await stack.call('GET', '/health/active-runs', { key: admin }));
-      expect(active.apps.flood).toBeGreaterThan(0);
+      // A snapshot can fall between the throttled flood's turns (all refused or pausing after a
+      // 429), so wait for one that holds a running flood turn.
+      const floodRuns = await waitFor('a running flood turn', async () => {
+        const active = await json<{ apps: Record<string, number> }>(await stack.call('GET', '/health/active-runs', { key: admin }));
+        return (active.apps.flood ?? 0) > 0 ? active.apps.flood : undefined;
+      }, 20_000);
+      expect(floodRuns).toBeGreaterThan(0);
       const metrics = await (await stack.call('GET', '/metrics', { key: admin })).text();
       expect(metrics).toMatch(/tessera_app_throttle_factor\{app_id="flood"\} 0\.2/);
       expect(metrics).toMatch(/tessera_app_active_runs\{app_id="calm"\} \d+/);
